@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RSA keys in PEM files. Private key files are created mode 0600 (written to a temporary file
+ * in the same directory, synced, then renamed, so a crash never leaves half a key) and are
+ * refused on load when group or others may read them, as OpenSSH does.
+ */
+#ifndef BURI_KEYFILE_H
+#define BURI_KEYFILE_H
+
+#include <stdbool.h>
+
+#include "common/pubkey.h"
+
+/* Load a key pair (want_private) or a public key from path into *out (owned by the caller).
+ * E_IO if unreadable, E_PERM if a private key file is group/other accessible, E_KEY if the
+ * contents are not an acceptable key. */
+int keyfile_load(const char *path, bool want_private, struct pubkey **out) WARN_UNUSED;
+/* Write k's private key (mode 0600) or public key (mode 0644) to path, replacing any file
+ * there atomically. */
+int keyfile_store(const char *path, const struct pubkey *k, bool private_part) WARN_UNUSED;
+
+#endif
