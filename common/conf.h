@@ -5,9 +5,17 @@
  * required setting whose group is missing too), and is what a program prints before exiting
  * with status 2.
  *
- * Keys are libconfig paths ("listen.port"). A getter with a default leaves *out = def when the
- * setting is absent; a "need" getter fails instead. Present but of the wrong type, or outside
- * [min, max], is always an error: a typo must never silently become the default.
+ * Keys are libconfig paths, dot-separated ("listen.port"). A getter with a default leaves
+ * *out = def when the setting is absent; a "need" getter fails instead. Present but of the wrong
+ * type, or outside [min, max], is always an error, and so is a scalar where a group is needed on
+ * the way to the key ("listen = 5" when asking for listen.port): a typo must never silently
+ * become the default. The message of the last failure stays until the next failure.
+ *
+ * Includes: a file may @include files named relative to its own directory; text given to
+ * conf_parse() may not include anything (it is refused), so parsing text never reads a file.
+ *
+ * libconfig 1.5 (Debian 12) stores integers without an L suffix in 32 bits and silently wraps
+ * larger ones; write values beyond +-2^31 with the suffix (5000000000L).
  */
 #ifndef BURI_CONF_H
 #define BURI_CONF_H
@@ -21,9 +29,10 @@ enum { CONF_ERR_MAX = 512 };
 
 struct conf;
 
-/* Parse the file at path. NULL on failure, with the reason ("file:line: reason") in err. */
+/* Parse the file at path. NULL on failure, with the reason ("file:line: reason") in err, which
+ * may be NULL. */
 struct conf *conf_load(const char *path, char err[CONF_ERR_MAX]);
-/* Parse text; name stands in for the file name in messages. */
+/* Parse text; name (NULL: "<string>") stands in for the file name in messages. */
 struct conf *conf_parse(const char *text, const char *name, char err[CONF_ERR_MAX]);
 void conf_free(struct conf *c);
 

@@ -57,8 +57,8 @@ crypto_free(struct crypto *c)
 }
 
 static int
-cbc(struct crypto *c, int enc, const uint8_t *key, const uint8_t *iv, const uint8_t *in,
-    size_t len, uint8_t *out)
+cbc(struct crypto *c, int enc, const uint8_t *key, const uint8_t *iv, const uint8_t *in, size_t len,
+    uint8_t *out)
 {
 	int n1 = 0, n2 = 0;
 

@@ -8,10 +8,9 @@ struct err_entry {
 	const char *str;
 };
 
-static const struct err_entry table[] = {
-	{E_OK, "success"},
+static const struct err_entry table[] = {{E_OK, "success"},
 #define ERR_ROW(name, num, str) {name, str},
-	ERR_LIST(ERR_ROW)
+					 ERR_LIST(ERR_ROW)
 #undef ERR_ROW
 };
 

@@ -39,7 +39,7 @@
 	X(E_CONF, 64, "configuration error")                                                       \
 	X(E_IO, 65, "file or I/O error")                                                           \
 	X(E_PERM, 66, "unsafe file permissions")                                                   \
-	X(E_SERVERKEY, 96, "server does not hold the requested key")                              \
+	X(E_SERVERKEY, 96, "server does not hold the requested key")                               \
 	X(E_IDENTITY, 97, "unknown identity")                                                      \
 	X(E_PROTOCOL, 98, "protocol violation")
 

@@ -28,8 +28,7 @@ frame_tcp_is_clear(const uint8_t *f, size_t len)
 }
 
 int
-frame_clear_encode(unsigned int channel, const struct msg *m, uint8_t *out, size_t cap,
-		   size_t *len)
+frame_clear_encode(unsigned int channel, const struct msg *m, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t body;
 	int r;
@@ -39,8 +38,8 @@ frame_clear_encode(unsigned int channel, const struct msg *m, uint8_t *out, size
 		return E_CHANNEL;
 	if (cap < CLEAR_HDR)
 		return E_NOSPACE;
-	if ((r = msg_encode(channel, m, out + CLEAR_HDR, MIN(cap, CLEAR_HDR + WIRE_CLEAR_MAX) - CLEAR_HDR,
-			    &body)) != 0)
+	if ((r = msg_encode(channel, m, out + CLEAR_HDR,
+			    MIN(cap, CLEAR_HDR + WIRE_CLEAR_MAX) - CLEAR_HDR, &body)) != 0)
 		return r;
 	store_be32(out, (uint32_t)(MSGID_LEN + body));
 	store_be32(out + SIZE_LEN, 0);
@@ -88,8 +87,8 @@ tunnel_ctl_encode(const struct tunnel_ctl *t, uint8_t *out, size_t cap, size_t *
 		return E_INVAL;
 	if (cap < SPIS)
 		return E_NOSPACE;
-	if ((r = msg_encode(MSG_CH_TUNNEL, &t->msg, out + SPIS, MIN(cap, WIRE_TUNNEL_CTL_MAX) - SPIS,
-			    &body)) != 0)
+	if ((r = msg_encode(MSG_CH_TUNNEL, &t->msg, out + SPIS,
+			    MIN(cap, WIRE_TUNNEL_CTL_MAX) - SPIS, &body)) != 0)
 		return r;
 	store_be32(out, WIRE_SPI_CONTROL);
 	store_be32(out + 4, t->dst_spi);

@@ -38,8 +38,7 @@ int keymat_expand(struct crypto *c, const uint8_t *k, size_t klen, const uint8_t
 		  const uint8_t *nr, size_t nrlen, uint8_t *out, size_t n) WARN_UNUSED;
 
 /* The two directional keys of a suite-1 session from the DH secret K and both nonces. */
-int keymat_session(struct crypto *c, const uint8_t k[WIRE_DH_LEN],
-		   const uint8_t ni[WIRE_NONCE_LEN], const uint8_t nr[WIRE_NONCE_LEN],
-		   struct session_keys *out) WARN_UNUSED;
+int keymat_session(struct crypto *c, const uint8_t k[WIRE_DH_LEN], const uint8_t ni[WIRE_NONCE_LEN],
+		   const uint8_t nr[WIRE_NONCE_LEN], struct session_keys *out) WARN_UNUSED;
 
 #endif

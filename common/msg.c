@@ -19,10 +19,10 @@ struct msg_desc {
 
 /* Sizes of the pieces, for the bounds in the table. */
 enum {
-	T = 2,				     /* type */
-	SIG_MIN = 2 + WIRE_SIG_MIN,	     /* length-prefixed signature */
-	SIG_MAX = 2 + WIRE_SIG_MAX,	     /* */
-	STR = 2,			     /* length prefix of a string or blob */
+	T = 2,					 /* type */
+	SIG_MIN = 2 + WIRE_SIG_MIN,		 /* length-prefixed signature */
+	SIG_MAX = 2 + WIRE_SIG_MAX,		 /* */
+	STR = 2,				 /* length prefix of a string or blob */
 	KE_FIXED = WIRE_NONCE_LEN + WIRE_DH_LEN, /* nonce and DH value */
 };
 
@@ -197,8 +197,8 @@ enum {
 };
 
 static const struct msg_desc descs[] = {
-	{MSG_HELO, MSG_CH_CLEAR_C2S, T + 1 + WIRE_KFP_LEN + KE_FIXED, T + 1 + WIRE_KFP_LEN + KE_FIXED,
-	 helo_dec, helo_enc},
+	{MSG_HELO, MSG_CH_CLEAR_C2S, T + 1 + WIRE_KFP_LEN + KE_FIXED,
+	 T + 1 + WIRE_KFP_LEN + KE_FIXED, helo_dec, helo_enc},
 	{MSG_HELO_OK, MSG_CH_CLEAR_S2C, T + KE_FIXED, T + KE_FIXED, helo_ok_dec, helo_ok_enc},
 	{MSG_AUTH, MSG_CH_SESSION_C2S, T + 4 + SIG_MIN, T + 4 + SIG_MAX, auth_dec, auth_enc},
 	{MSG_REGISTER, MSG_CH_SESSION_C2S, T + STR + 1 + STR + STR + SIG_MIN,

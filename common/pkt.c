@@ -116,8 +116,8 @@ open_checked(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 		r = E_MAC;
 		goto out;
 	}
-	if ((r = crypto_cbc_decrypt(c, k->ke, pkt + WIRE_HDR_LEN + ctlen, pkt + WIRE_HDR_LEN,
-				    ctlen, payload)) != 0)
+	if ((r = crypto_cbc_decrypt(c, k->ke, pkt + WIRE_HDR_LEN + ctlen, pkt + WIRE_HDR_LEN, ctlen,
+				    payload)) != 0)
 		goto out;
 	if ((pad = padding_len(payload, ctlen)) == 0) {
 		r = E_PADDING;

@@ -69,6 +69,19 @@ pubkey_sig_len(const struct pubkey *k)
 	return (size_t)EVP_PKEY_get_size(k->pkey);
 }
 
+/* True if der is the one DER encoding of pkey. BER leniencies (long-form lengths, padded
+ * integers) would give one key several wire forms, and the mediator binds identities to the
+ * bytes it stores. */
+static bool
+canonical(EVP_PKEY *pkey, const uint8_t *der, size_t len)
+{
+	uint8_t again[WIRE_PUBKEY_MAX];
+	uint8_t *p = again;
+
+	return i2d_PUBKEY(pkey, NULL) == (int)len && i2d_PUBKEY(pkey, &p) == (int)len &&
+	       memcmp(again, der, len) == 0;
+}
+
 struct pubkey *
 pubkey_from_der(const uint8_t *der, size_t len)
 {
@@ -78,7 +91,7 @@ pubkey_from_der(const uint8_t *der, size_t len)
 	if (len == 0 || len > WIRE_PUBKEY_MAX)
 		return NULL;
 	pkey = d2i_PUBKEY_ex(NULL, &p, (long)len, NULL, NULL);
-	if (pkey != NULL && p != der + len) {
+	if (pkey != NULL && (p != der + len || !canonical(pkey, der, len))) {
 		EVP_PKEY_free(pkey);
 		return NULL;
 	}

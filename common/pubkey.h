@@ -38,8 +38,9 @@ unsigned int pubkey_bits(const struct pubkey *k);
 /* Signature length in bytes (the modulus size). */
 size_t pubkey_sig_len(const struct pubkey *k);
 
-/* Parse a DER SubjectPublicKeyInfo: RSA only, PUBKEY_BITS_MIN..MAX bits, no trailing bytes.
- * NULL for anything else. */
+/* Parse a DER SubjectPublicKeyInfo: RSA only, PUBKEY_BITS_MIN..MAX bits, canonical DER (the
+ * input must be exactly what pubkey_to_der() would write), no trailing bytes. NULL for
+ * anything else. */
 struct pubkey *pubkey_from_der(const uint8_t *der, size_t len);
 /* Public half as DER SubjectPublicKeyInfo into out; E_NOSPACE if cap is too small. */
 int pubkey_to_der(const struct pubkey *k, uint8_t *out, size_t cap, size_t *len) WARN_UNUSED;

@@ -73,8 +73,9 @@ num_arg(const char *what, const char *s, unsigned long long max)
 	v = strtoull(digits, &end, base);
 	if (*digits == '\0' || *digits == '-' || *digits == '+' || *end != '\0' || errno != 0 ||
 	    v > max) {
-		fprintf(stderr, "buri-vector: %s: need a number from 0 to %llu (decimal or 0x-hex)\n",
-			what, max);
+		fprintf(stderr,
+			"buri-vector: %s: need a number from 0 to %llu (decimal or 0x-hex)\n", what,
+			max);
 		exit(EXIT_USAGE);
 	}
 	return v;

@@ -76,7 +76,7 @@ test_hexdump(const char *label, const void *p, size_t n)
 }
 
 #define TEST_START(name) test_start(name)
-#define TEST_DONE() test_done()
+#define TEST_DONE()	 test_done()
 
 #define ASSERT_TRUE(x)                                                                             \
 	do {                                                                                       \

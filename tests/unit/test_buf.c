@@ -9,7 +9,8 @@ TEST_DEFINE_STATE;
 static void
 test_reader_fields(void)
 {
-	static const uint8_t in[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x00, 0x02, 'h', 'i'};
+	static const uint8_t in[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+				     0x07, 0x00, 0x02, 'h',  'i'};
 	struct buf_reader r;
 	struct span s;
 	uint8_t u8;
@@ -121,20 +122,20 @@ test_utf8(void)
 	static const struct utf8_case cases[] = {
 		{"", 0, 1},
 		{"plain ascii", 11, 1},
-		{"\xc3\xa9t\xc3\xa9", 5, 1},	      /* été */
-		{"\xe2\x82\xac", 3, 1},		      /* euro sign */
-		{"\xf0\x9f\x8e\xae", 4, 1},	      /* U+1F3AE */
-		{"\xf4\x8f\xbf\xbf", 4, 1},	      /* U+10FFFF, the last code point */
-		{"a\0b", 3, 0},			      /* NUL */
-		{"\xc0\xaf", 2, 0},		      /* overlong '/' */
-		{"\xe0\x80\xaf", 3, 0},		      /* overlong, 3 bytes */
-		{"\xed\xa0\x80", 3, 0},		      /* surrogate U+D800 */
-		{"\xf4\x90\x80\x80", 4, 0},	      /* U+110000 */
-		{"\xf5\x80\x80\x80", 4, 0},	      /* invalid lead */
-		{"\x80", 1, 0},			      /* lone continuation */
-		{"\xc3", 1, 0},			      /* truncated */
-		{"\xe2\x82", 2, 0},		      /* truncated */
-		{"\xe2\x28\xa1", 3, 0},		      /* bad continuation */
+		{"\xc3\xa9t\xc3\xa9", 5, 1}, /* été */
+		{"\xe2\x82\xac", 3, 1},	     /* euro sign */
+		{"\xf0\x9f\x8e\xae", 4, 1},  /* U+1F3AE */
+		{"\xf4\x8f\xbf\xbf", 4, 1},  /* U+10FFFF, the last code point */
+		{"a\0b", 3, 0},		     /* NUL */
+		{"\xc0\xaf", 2, 0},	     /* overlong '/' */
+		{"\xe0\x80\xaf", 3, 0},	     /* overlong, 3 bytes */
+		{"\xed\xa0\x80", 3, 0},	     /* surrogate U+D800 */
+		{"\xf4\x90\x80\x80", 4, 0},  /* U+110000 */
+		{"\xf5\x80\x80\x80", 4, 0},  /* invalid lead */
+		{"\x80", 1, 0},		     /* lone continuation */
+		{"\xc3", 1, 0},		     /* truncated */
+		{"\xe2\x82", 2, 0},	     /* truncated */
+		{"\xe2\x28\xa1", 3, 0},	     /* bad continuation */
 		{"\xff", 1, 0},
 	};
 
