@@ -57,6 +57,8 @@ pkt_seal_udp(struct crypto *c, const struct dirkey *k, uint32_t spi, uint32_t ms
 	*outlen = 0;
 	if (spi == WIRE_SPI_CONTROL)
 		return E_INVAL;
+	if (len > WIRE_UDP_MAX || pkt_sealed_len(len) > WIRE_UDP_MAX)
+		return E_TOOBIG;
 	return seal(c, k, spi, msgid, iv, payload, len, out, cap, outlen);
 }
 
@@ -154,9 +156,19 @@ pkt_open_udp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 	memset(hdr, 0, sizeof(*hdr));
 	if (len >= 4 && load_be32(pkt) == WIRE_SPI_CONTROL)
 		return E_CHANNEL;
+	if (len > WIRE_UDP_MAX)
+		return E_TOOBIG;
 	if ((r = check_structure(pkt, len, hdr)) != 0)
 		return r;
-	return open_checked(c, k, pkt, len, payload, cap, outlen);
+	if ((r = open_checked(c, k, pkt, len, payload, cap, outlen)) != 0)
+		return r;
+	/* The largest size field leaves room for 15 bytes more than a body may have. */
+	if (*outlen > WIRE_MSG_MAX) {
+		wipe(payload, *outlen);
+		*outlen = 0;
+		return E_TOOBIG;
+	}
+	return 0;
 }
 
 int
@@ -179,5 +191,13 @@ pkt_open_tcp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 	}
 	if ((r = check_structure(pkt, len, hdr)) != 0)
 		return r;
-	return open_checked(c, k, pkt, len, payload, cap, outlen);
+	if ((r = open_checked(c, k, pkt, len, payload, cap, outlen)) != 0)
+		return r;
+	/* The largest size field leaves room for 15 bytes more than a body may have. */
+	if (*outlen > WIRE_MSG_MAX) {
+		wipe(payload, *outlen);
+		*outlen = 0;
+		return E_TOOBIG;
+	}
+	return 0;
 }

@@ -44,7 +44,8 @@ pkt_open_cap(size_t sealed_len)
 
 /* Seal payload[0..len) into out (cap bytes; pkt_sealed_len(len) needed, E_NOSPACE otherwise).
  * spi must not be 0 and msgid must not be 0 (E_INVAL, E_MSGID). iv must be fresh random bytes
- * for every message; fixed IVs are for test vectors only. payload and out must not overlap. */
+ * for every message; fixed IVs are for test vectors only. payload and out must not overlap.
+ * The sealed packet must fit one UDP datagram (WIRE_UDP_MAX), else E_TOOBIG. */
 int pkt_seal_udp(struct crypto *c, const struct dirkey *k, uint32_t spi, uint32_t msgid,
 		 const uint8_t iv[WIRE_IV_LEN], const uint8_t *payload, size_t len, uint8_t *out,
 		 size_t cap, size_t *outlen) WARN_UNUSED;
@@ -58,7 +59,8 @@ int pkt_seal_tcp(struct crypto *c, const struct dirkey *k, uint32_t msgid,
 /* Open the sealed message pkt[0..len) into payload (cap >= pkt_open_cap(len)); on success
  * *hdr and *outlen describe it. Errors: E_SHORT, E_ENCODING (misaligned), E_CHANNEL (SPI 0),
  * E_MSGID (ID 0), E_MAC, E_PADDING, E_NOSPACE, and for TCP E_TRAILING / E_TOOBIG when the
- * size field disagrees with len or exceeds the maximum. On error payload holds nothing. */
+ * size field disagrees with len or exceeds the maximum, or the payload exceeds WIRE_MSG_MAX;
+ * UDP: E_TOOBIG above WIRE_UDP_MAX. On error payload holds nothing. */
 int pkt_open_udp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_t len,
 		 struct pkt_hdr *hdr, uint8_t *payload, size_t cap, size_t *outlen) WARN_UNUSED;
 int pkt_open_tcp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_t len,

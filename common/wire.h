@@ -55,7 +55,8 @@ enum wire_sizes {
 	WIRE_SEAL_OVERHEAD_MAX = 8 + 16 + 28, /* bytes added to a payload, padding included */
 	WIRE_SEALED_MIN = 8 + 16 + 28,	      /* bytes: an empty payload still has one block */
 	WIRE_MSG_MAX = 65536,		      /* bytes: largest message body on the session */
-	WIRE_CLEAR_MAX = 1024,		      /* bytes: largest cleartext frame body */
+	WIRE_CLEAR_MAX = 2048,		      /* bytes: largest cleartext frame body */
+	WIRE_UDP_MAX = 65507,		      /* bytes: largest UDP payload over IPv4 */
 	WIRE_TCP_SIZE_MAX = 4 + WIRE_MSG_MAX + 16 + 28, /* largest value of a size field */
 	WIRE_TUNNEL_CTL_HDR = 14,			/* bytes: marker, dst SPI, src SPI, type */
 	WIRE_TUNNEL_CTL_MAX = 1200, /* bytes: a tunnel control packet, below IPv6 min MTU */

@@ -42,7 +42,7 @@ helo(struct msg *m)
 static void
 test_clear(void)
 {
-	uint8_t f[1100];
+	uint8_t f[2100];
 	struct msg m, back;
 	size_t len;
 
@@ -71,10 +71,10 @@ test_clear(void)
 	ASSERT_INT_EQ(frame_clear_encode(MSG_CH_SESSION_C2S, &m, f, sizeof(f), &len), E_CHANNEL);
 	TEST_DONE();
 
-	TEST_START("cleartext frame: a body over 1024 bytes is E_TOOBIG");
+	TEST_START("cleartext frame: a body over 2048 bytes is E_TOOBIG");
 	memset(f, 0, sizeof(f));
-	store_be32(f, 4 + 1025);
-	ASSERT_INT_EQ(frame_clear_decode(MSG_CH_CLEAR_C2S, f, 8 + 1025, &back), E_TOOBIG);
+	store_be32(f, 4 + 2049);
+	ASSERT_INT_EQ(frame_clear_decode(MSG_CH_CLEAR_C2S, f, 8 + 2049, &back), E_TOOBIG);
 	TEST_DONE();
 }
 

@@ -254,6 +254,45 @@ test_structure(struct crypto *c)
 	ASSERT_INT_EQ(pkt_open_udp(c, &other, pkt, len, &h, out, sizeof(out), &got), E_MAC);
 	TEST_DONE();
 
+	TEST_START("a UDP packet must fit one datagram: 65455-byte payload seals, 65456 does not");
+	{
+		static uint8_t big[65456], dgram[WIRE_UDP_MAX + 64], back[65536];
+
+		ASSERT_INT_EQ(pkt_seal_udp(c, &k, 5, 1, iv, big, 65455, dgram, sizeof(dgram), &len),
+			      0);
+		ASSERT_INT_EQ(len, 65492); /* 36 + 16k: the largest that fits 65507 */
+		ASSERT_INT_EQ(pkt_open_udp(c, &k, dgram, len, &h, back, sizeof(back), &got), 0);
+		ASSERT_INT_EQ(got, 65455);
+		ASSERT_INT_EQ(pkt_seal_udp(c, &k, 5, 1, iv, big, 65456, dgram, sizeof(dgram), &len),
+			      E_TOOBIG);
+		ASSERT_INT_EQ(
+			pkt_open_udp(c, &k, dgram, WIRE_UDP_MAX + 16, &h, back, sizeof(back), &got),
+			E_TOOBIG);
+	}
+	TEST_DONE();
+
+	TEST_START("TCP: an authentic frame whose payload exceeds 65536 bytes is E_TOOBIG");
+	{
+		static uint8_t body[WIRE_MSG_MAX + 16], frame[WIRE_TCP_SIZE_MAX + 4];
+		uint8_t tag[20];
+		struct span all = {frame, 8 + sizeof(body) + 16};
+
+		/* 65552 bytes of ciphertext whose padding is one byte: a 65551-byte payload */
+		memset(body, 0x01, sizeof(body));
+		store_be32(frame, WIRE_TCP_SIZE_MAX);
+		store_be32(frame + 4, 1);
+		ASSERT_INT_EQ(crypto_cbc_encrypt(c, k.ke, iv, body, sizeof(body), frame + 8), 0);
+		memcpy(frame + 8 + sizeof(body), iv, 16);
+		ASSERT_INT_EQ(crypto_hmac_sha1(c, k.ka, sizeof(k.ka), &all, 1, tag), 0);
+		memcpy(frame + all.len, tag, 12);
+		got = 7;
+		ASSERT_INT_EQ(
+			pkt_open_tcp(c, &k, frame, sizeof(frame), &h, body, sizeof(body), &got),
+			E_TOOBIG);
+		ASSERT_INT_EQ(got, 0);
+	}
+	TEST_DONE();
+
 	TEST_START("largest TCP payload (WIRE_MSG_MAX) seals to WIRE_TCP_SIZE_MAX + 4");
 	{
 		static uint8_t big[WIRE_MSG_MAX], frame[WIRE_TCP_SIZE_MAX + 4],
