@@ -5,7 +5,12 @@
 
 #include "common/err.h"
 
-enum { SIZE_LEN = 4, MSGID_LEN = 4, CLEAR_HDR = SIZE_LEN + MSGID_LEN };
+enum {
+	SIZE_LEN = 4,
+	MSGID_LEN = 4,
+	CLEAR_HDR = SIZE_LEN + MSGID_LEN,
+	SPIS = 12, /* tunnel control: marker, dst SPI, src SPI; the message body follows */
+};
 
 int
 frame_tcp_total(const uint8_t hdr[4], size_t *total)
@@ -78,7 +83,6 @@ frame_udp_is_control(const uint8_t *p, size_t len)
 int
 tunnel_ctl_encode(const struct tunnel_ctl *t, uint8_t *out, size_t cap, size_t *len)
 {
-	enum { SPIS = 12 }; /* marker, dst SPI, src SPI; the message body follows */
 	size_t body;
 	int r;
 
@@ -100,8 +104,6 @@ tunnel_ctl_encode(const struct tunnel_ctl *t, uint8_t *out, size_t cap, size_t *
 int
 tunnel_ctl_decode(const uint8_t *p, size_t len, struct tunnel_ctl *t)
 {
-	enum { SPIS = 12 };
-
 	memset(t, 0, sizeof(*t));
 	if (!frame_udp_is_control(p, len))
 		return E_CHANNEL;

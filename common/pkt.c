@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/pkt.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -101,9 +102,10 @@ padding_len(const uint8_t *p, size_t n)
 	return pad;
 }
 
-/* Framing-independent part: MAC, then decrypt, then unpad. Structure already checked. */
+/* Framing-independent part: MAC, then decrypt, then unpad, then the framing's payload limit
+ * (E_TOOBIG above max). Structure already checked. */
 static int
-open_checked(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_t len,
+open_checked(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_t len, size_t max,
 	     uint8_t *payload, size_t cap, size_t *outlen)
 {
 	size_t ctlen = pkt_open_cap(len), pad;
@@ -123,6 +125,10 @@ open_checked(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 		goto out;
 	if ((pad = padding_len(payload, ctlen)) == 0) {
 		r = E_PADDING;
+		goto out;
+	}
+	if (ctlen - pad > max) {
+		r = E_TOOBIG;
 		goto out;
 	}
 	*outlen = ctlen - pad;
@@ -160,15 +166,7 @@ pkt_open_udp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 		return E_TOOBIG;
 	if ((r = check_structure(pkt, len, hdr)) != 0)
 		return r;
-	if ((r = open_checked(c, k, pkt, len, payload, cap, outlen)) != 0)
-		return r;
-	/* The largest size field leaves room for 15 bytes more than a body may have. */
-	if (*outlen > WIRE_MSG_MAX) {
-		wipe(payload, *outlen);
-		*outlen = 0;
-		return E_TOOBIG;
-	}
-	return 0;
+	return open_checked(c, k, pkt, len, SIZE_MAX, payload, cap, outlen);
 }
 
 int
@@ -191,13 +189,6 @@ pkt_open_tcp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 	}
 	if ((r = check_structure(pkt, len, hdr)) != 0)
 		return r;
-	if ((r = open_checked(c, k, pkt, len, payload, cap, outlen)) != 0)
-		return r;
 	/* The largest size field leaves room for 15 bytes more than a body may have. */
-	if (*outlen > WIRE_MSG_MAX) {
-		wipe(payload, *outlen);
-		*outlen = 0;
-		return E_TOOBIG;
-	}
-	return 0;
+	return open_checked(c, k, pkt, len, WIRE_MSG_MAX, payload, cap, outlen);
 }

@@ -186,11 +186,10 @@ test_truncation_and_extension(void)
 }
 
 static void
-test_field_rules(void)
+test_unknown_types(void)
 {
 	static uint8_t buf[2048];
-	struct msg m, back;
-	size_t len;
+	struct msg back;
 
 	TEST_START("unknown types are E_TYPE; a body shorter than a type is E_SHORT");
 	store_be16(buf, 0x0000);
@@ -201,6 +200,14 @@ test_field_rules(void)
 	ASSERT_STR_EQ(msg_name(0xffff), "unknown");
 	ASSERT_STR_EQ(msg_name(MSG_KE2), "KE2");
 	TEST_DONE();
+}
+
+static void
+test_suite(void)
+{
+	static uint8_t buf[2048];
+	struct msg m, back;
+	size_t len;
 
 	TEST_START("HELO: suite other than 1 is E_SUITE");
 	sample(MSG_HELO, 0, &m);
@@ -210,6 +217,14 @@ test_field_rules(void)
 	m.u.helo.suite = 0;
 	ASSERT_INT_EQ(msg_encode(C2S, &m, buf, sizeof(buf), &len), E_SUITE);
 	TEST_DONE();
+}
+
+static void
+test_dh_values(void)
+{
+	static uint8_t buf[2048];
+	struct msg m, back;
+	size_t len;
 
 	TEST_START("DH values 0, 1 and p - 1 are E_DHPUB in HELO OK and KE1");
 	sample(MSG_HELO_OK, 0, &m);
@@ -221,6 +236,14 @@ test_field_rules(void)
 	memset(buf + 2 + WIRE_NONCE_LEN, 0, WIRE_DH_LEN);
 	ASSERT_INT_EQ(msg_decode(TUN, buf, len, &back), E_DHPUB);
 	TEST_DONE();
+}
+
+static void
+test_signature_lengths(void)
+{
+	static uint8_t buf[2048];
+	struct msg m, back;
+	size_t len;
 
 	TEST_START("signatures shorter than 256 or longer than 512 bytes are E_RANGE");
 	sample(MSG_KE2, 0, &m);
@@ -237,6 +260,14 @@ test_field_rules(void)
 	store_be16(buf + 6, 257);
 	ASSERT_INT_EQ(msg_decode(SC2S, buf, len, &back), E_SHORT);
 	TEST_DONE();
+}
+
+static void
+test_texts(void)
+{
+	static uint8_t buf[2048];
+	struct msg m, back;
+	size_t len;
 
 	TEST_START("texts: invalid UTF-8 or NUL is E_ENCODING, too long is refused");
 	sample(MSG_REGISTER, 0, &m);
@@ -255,6 +286,14 @@ test_field_rules(void)
 	m.u.reg.pubkey = (struct span){pool, 0};
 	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), E_RANGE);
 	TEST_DONE();
+}
+
+static void
+test_borrowed_spans(void)
+{
+	static uint8_t buf[2048];
+	struct msg m, back;
+	size_t len;
 
 	TEST_START("decoded spans borrow the input; a failed decode leaves nothing behind");
 	sample(MSG_RESULT, 0, &m);
@@ -268,12 +307,32 @@ test_field_rules(void)
 	ASSERT_INT_EQ(msg_decode(SS2C, buf, len, &back), E_ENCODING);
 	ASSERT_TRUE(back.u.result.text.p == NULL && back.u.result.tag == 0);
 	TEST_DONE();
+}
+
+static void
+test_no_space(void)
+{
+	static uint8_t buf[2048];
+	struct msg m;
+	size_t len;
 
 	TEST_START("encode into a buffer one byte short is E_NOSPACE");
 	sample(MSG_KE1, 0, &m);
 	ASSERT_INT_EQ(msg_encode(TUN, &m, buf, 385, &len), E_NOSPACE);
 	ASSERT_INT_EQ(len, 0);
 	TEST_DONE();
+}
+
+static void
+test_field_rules(void)
+{
+	test_unknown_types();
+	test_suite();
+	test_dh_values();
+	test_signature_lengths();
+	test_texts();
+	test_borrowed_spans();
+	test_no_space();
 }
 
 int

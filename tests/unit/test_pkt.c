@@ -184,15 +184,11 @@ test_padding_and_order(struct crypto *c)
 }
 
 static void
-test_structure(struct crypto *c)
+test_seal_refusals(struct crypto *c, const struct dirkey *kp)
 {
-	uint8_t pkt[128], out[128], iv[16] = {0};
-	struct dirkey k, other;
-	struct pkt_hdr h;
-	size_t len, got;
-
-	rng_fill(&k, sizeof(k));
-	rng_fill(&other, sizeof(other));
+	const struct dirkey k = *kp;
+	uint8_t pkt[128], out[128] = {0}, iv[16] = {0};
+	size_t len;
 
 	TEST_START("seal refuses SPI 0, message ID 0 and a short buffer");
 	ASSERT_INT_EQ(pkt_seal_udp(c, &k, 0, 1, iv, out, 4, pkt, sizeof(pkt), &len), E_INVAL);
@@ -203,6 +199,15 @@ test_structure(struct crypto *c)
 	ASSERT_INT_EQ(pkt_seal_tcp(c, &k, 1, iv, out, WIRE_MSG_MAX + 1, pkt, sizeof(pkt), &len),
 		      E_TOOBIG);
 	TEST_DONE();
+}
+
+static void
+test_dummy(struct crypto *c, const struct dirkey *kp)
+{
+	const struct dirkey k = *kp;
+	uint8_t pkt[128], out[128] = {0}, iv[16] = {0};
+	struct pkt_hdr h;
+	size_t len, got;
 
 	TEST_START("the dummy message: empty payload, 52 bytes, opens to nothing");
 	ASSERT_INT_EQ(pkt_seal_udp(c, &k, 5, 1, iv, NULL, 0, pkt, sizeof(pkt), &len), 0);
@@ -211,6 +216,15 @@ test_structure(struct crypto *c)
 	ASSERT_INT_EQ(pkt_open_udp(c, &k, pkt, len, &h, out, sizeof(out), &got), 0);
 	ASSERT_INT_EQ(got, 0);
 	TEST_DONE();
+}
+
+static void
+test_open_refusals(struct crypto *c, const struct dirkey *kp, const struct dirkey *other)
+{
+	const struct dirkey k = *kp;
+	uint8_t pkt[128], out[128] = {0}, iv[16] = {0};
+	struct pkt_hdr h;
+	size_t len, got;
 
 	TEST_START("open: short, misaligned, SPI 0, ID 0, wrong key, small buffer");
 	ASSERT_INT_EQ(pkt_seal_udp(c, &k, 5, 1, iv, out, 20, pkt, sizeof(pkt), &len), 0);
@@ -222,7 +236,7 @@ test_structure(struct crypto *c)
 		ASSERT_INT_EQ(r, E_SHORT);
 	}
 	ASSERT_INT_EQ(pkt_open_udp(c, &k, pkt, len - 1, &h, out, sizeof(out), &got), E_ENCODING);
-	ASSERT_INT_EQ(pkt_open_udp(c, &other, pkt, len, &h, out, sizeof(out), &got), E_MAC);
+	ASSERT_INT_EQ(pkt_open_udp(c, other, pkt, len, &h, out, sizeof(out), &got), E_MAC);
 	ASSERT_INT_EQ(pkt_open_udp(c, &k, pkt, len, &h, out, pkt_open_cap(len) - 1, &got),
 		      E_NOSPACE);
 	store_be32(pkt + 4, 0);
@@ -230,6 +244,15 @@ test_structure(struct crypto *c)
 	store_be32(pkt, 0);
 	ASSERT_INT_EQ(pkt_open_udp(c, &k, pkt, len, &h, out, sizeof(out), &got), E_CHANNEL);
 	TEST_DONE();
+}
+
+static void
+test_tcp_size_field(struct crypto *c, const struct dirkey *kp)
+{
+	const struct dirkey k = *kp;
+	uint8_t pkt[128], out[128] = {0}, iv[16] = {0};
+	struct pkt_hdr h;
+	size_t len, got;
 
 	TEST_START("open-tcp: size field must match the frame and the maximum");
 	ASSERT_INT_EQ(pkt_seal_tcp(c, &k, 1, iv, out, 20, pkt, sizeof(pkt), &len), 0);
@@ -244,6 +267,16 @@ test_structure(struct crypto *c)
 
 	/* The framings differ only in how word 0 is read, so under one key a TCP frame is a
 	 * UDP packet whose SPI equals its size. Sessions never share keys (PROTOCOL.md 6). */
+}
+
+static void
+test_framings(struct crypto *c, const struct dirkey *kp, const struct dirkey *other)
+{
+	const struct dirkey k = *kp;
+	uint8_t pkt[128], out[128] = {0}, iv[16] = {0};
+	struct pkt_hdr h;
+	size_t len, got;
+
 	TEST_START(
 		"framings: a UDP packet fails the TCP size check; a TCP frame reads as SPI=size");
 	ASSERT_INT_EQ(pkt_seal_udp(c, &k, 5, 1, iv, out, 20, pkt, sizeof(pkt), &len), 0);
@@ -251,8 +284,17 @@ test_structure(struct crypto *c)
 	ASSERT_INT_EQ(pkt_seal_tcp(c, &k, 1, iv, out, 20, pkt, sizeof(pkt), &len), 0);
 	ASSERT_INT_EQ(pkt_open_udp(c, &k, pkt, len, &h, out, sizeof(out), &got), 0);
 	ASSERT_INT_EQ(h.word0, len - 4);
-	ASSERT_INT_EQ(pkt_open_udp(c, &other, pkt, len, &h, out, sizeof(out), &got), E_MAC);
+	ASSERT_INT_EQ(pkt_open_udp(c, other, pkt, len, &h, out, sizeof(out), &got), E_MAC);
 	TEST_DONE();
+}
+
+static void
+test_udp_limit(struct crypto *c, const struct dirkey *kp)
+{
+	const struct dirkey k = *kp;
+	uint8_t iv[16] = {0};
+	struct pkt_hdr h;
+	size_t len, got;
 
 	TEST_START("a UDP packet must fit one datagram: 65455-byte payload seals, 65456 does not");
 	{
@@ -270,6 +312,15 @@ test_structure(struct crypto *c)
 			E_TOOBIG);
 	}
 	TEST_DONE();
+}
+
+static void
+test_tcp_body_limit(struct crypto *c, const struct dirkey *kp)
+{
+	const struct dirkey k = *kp;
+	uint8_t iv[16] = {0};
+	struct pkt_hdr h;
+	size_t got;
 
 	TEST_START("TCP: an authentic frame whose payload exceeds 65536 bytes is E_TOOBIG");
 	{
@@ -292,6 +343,15 @@ test_structure(struct crypto *c)
 		ASSERT_INT_EQ(got, 0);
 	}
 	TEST_DONE();
+}
+
+static void
+test_largest_tcp(struct crypto *c, const struct dirkey *kp)
+{
+	const struct dirkey k = *kp;
+	uint8_t iv[16] = {0};
+	struct pkt_hdr h;
+	size_t len, got;
 
 	TEST_START("largest TCP payload (WIRE_MSG_MAX) seals to WIRE_TCP_SIZE_MAX + 4");
 	{
@@ -308,6 +368,23 @@ test_structure(struct crypto *c)
 		ASSERT_MEM_EQ(back, big, sizeof(big));
 	}
 	TEST_DONE();
+}
+
+static void
+test_structure(struct crypto *c)
+{
+	struct dirkey k, other;
+
+	rng_fill(&k, sizeof(k));
+	rng_fill(&other, sizeof(other));
+	test_seal_refusals(c, &k);
+	test_dummy(c, &k);
+	test_open_refusals(c, &k, &other);
+	test_tcp_size_field(c, &k);
+	test_framings(c, &k, &other);
+	test_udp_limit(c, &k);
+	test_tcp_body_limit(c, &k);
+	test_largest_tcp(c, &k);
 }
 
 int
