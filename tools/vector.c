@@ -136,6 +136,12 @@ seal(struct crypto *c, char **argv, int udp)
 
 	keys_arg(argv, &k);
 	hex_fixed("IV", argv[2], iv, sizeof(iv));
+	/* The library's codes are right but terse; say what the protocol means here. */
+	if (udp && spi == WIRE_SPI_CONTROL)
+		fprintf(stderr, "buri-vector: SPI 0 marks a control packet; a data packet needs "
+				"a non-zero SPI\n");
+	if (msgid == 0)
+		fprintf(stderr, "buri-vector: message ID 0 is never valid (IDs start at 1)\n");
 	if (out != NULL) {
 		r = udp ? pkt_seal_udp(c, &k, spi, msgid, iv, payload, plen, out,
 				       pkt_sealed_len(plen), &outlen)
