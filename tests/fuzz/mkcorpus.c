@@ -14,6 +14,7 @@
 #include "common/pkt.h"
 #include "common/pubkey.h"
 #include "fuzz_key.h"
+#include "samples.h"
 
 static const char *outdir;
 
@@ -36,78 +37,31 @@ put(const char *target, const char *name, uint8_t prefix, const void *p, size_t 
 	}
 }
 
-static uint8_t pool[1024];
-
-static void
-sample(uint16_t type, struct msg *m)
-{
-	memset(m, 0, sizeof(*m));
-	memset(pool, 'a', sizeof(pool));
-	m->type = type;
-	switch (type) {
-	case MSG_HELO:
-		m->u.helo.suite = 1;
-		memset(m->u.helo.gi, 0x5a, WIRE_DH_LEN);
-		break;
-	case MSG_HELO_OK:
-		memset(m->u.helo_ok.gr, 0x5b, WIRE_DH_LEN);
-		break;
-	case MSG_AUTH:
-	case MSG_AUTH_OK:
-		m->u.auth.identity = 0x64400001;
-		m->u.auth.sig = (struct span){pool, WIRE_SIG_MIN};
-		break;
-	case MSG_REGISTER:
-		m->u.reg.pubkey = (struct span){pool, 294};
-		m->u.reg.nick = (struct span){(const uint8_t *)"n\xc3\xb6"
-							       "de",
-					      5};
-		m->u.reg.token = (struct span){pool, 8};
-		m->u.reg.sig = (struct span){pool, WIRE_SIG_MIN};
-		break;
-	case MSG_ERROR:
-	case MSG_RESULT:
-		m->u.result.text = (struct span){(const uint8_t *)"detail", 6};
-		m->u.error.text = m->u.result.text;
-		break;
-	case MSG_KE1:
-	case MSG_KE2:
-	case MSG_KE3:
-		memset(m->u.ke.dh, 0x66, WIRE_DH_LEN);
-		if (type != MSG_KE1)
-			m->u.ke.sig = (struct span){pool, WIRE_SIG_MIN};
-		break;
-	}
-}
-
-static const uint16_t types[] = {MSG_HELO,    MSG_HELO_OK, MSG_AUTH,   MSG_REGISTER,
-				 MSG_AUTH_OK, MSG_ERROR,   MSG_RESULT, MSG_PING,
-				 MSG_PONG,    MSG_KE1,	   MSG_KE2,    MSG_KE3};
-
 static void
 messages_and_frames(void)
 {
 	static uint8_t buf[4096];
 	char name[64];
 
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (size_t i = 0; i < sample_types_n; i++) {
 		struct tunnel_ctl t = {.dst_spi = 0x1000, .src_spi = 0x2000};
 		struct msg m;
 		size_t len;
 
-		sample(types[i], &m);
+		if (!sample_msg(sample_types[i], false, &m))
+			continue;
 		for (unsigned int bit = 0; bit < 5; bit++) {
 			if (msg_encode(1u << bit, &m, buf, sizeof(buf), &len) != 0)
 				continue;
-			snprintf(name, sizeof(name), "%04x-ch%u", types[i], bit);
+			snprintf(name, sizeof(name), "%04x-ch%u", sample_types[i], bit);
 			put("msg", name, (uint8_t)bit, buf, len);
 		}
-		snprintf(name, sizeof(name), "clear-%04x", types[i]);
+		snprintf(name, sizeof(name), "clear-%04x", sample_types[i]);
 		if (frame_clear_encode(MSG_CH_CLEAR_C2S, &m, buf, sizeof(buf), &len) == 0 ||
 		    frame_clear_encode(MSG_CH_CLEAR_S2C, &m, buf, sizeof(buf), &len) == 0)
 			put("frame", name, 1, buf, len);
 		t.msg = m;
-		snprintf(name, sizeof(name), "tunnel-%04x", types[i]);
+		snprintf(name, sizeof(name), "tunnel-%04x", sample_types[i]);
 		if (tunnel_ctl_encode(&t, buf, sizeof(buf), &len) == 0)
 			put("frame", name, 2, buf, len);
 	}

@@ -3,6 +3,7 @@
  * and extension is refused; field rules; the length bounds of PROTOCOL.md section 8. */
 #include "common/err.h"
 #include "common/msg.h"
+#include "samples.h"
 #include "test.h"
 
 TEST_DEFINE_STATE;
@@ -30,61 +31,30 @@ static const struct expect {
 	{MSG_KE2, TUN, 644, 900},      {MSG_KE3, TUN, 644, 900},
 };
 
-static uint8_t pool[4096]; /* bytes that spans of sample messages point into */
+static const uint8_t filler[128] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+				   "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
 
-/* A valid message of type; big selects the largest variable fields, else the smallest. */
 static void
-sample(uint16_t type, int big, struct msg *m)
+test_every_type_covered(void)
 {
-	size_t sig = big ? WIRE_SIG_MAX : WIRE_SIG_MIN;
-	size_t text = big ? WIRE_TEXT_MAX : 0;
+	struct msg m;
+	int missing = 0;
 
-	memset(pool, 'x', sizeof(pool));
-	memset(m, 0, sizeof(*m));
-	m->type = type;
-	switch (type) {
-	case MSG_HELO:
-		m->u.helo.suite = 1;
-		memset(m->u.helo.kfp, 0x11, WIRE_KFP_LEN);
-		memset(m->u.helo.ni, 0x22, WIRE_NONCE_LEN);
-		memset(m->u.helo.gi, 0x5a, WIRE_DH_LEN);
-		break;
-	case MSG_HELO_OK:
-		memset(m->u.helo_ok.nr, 0x33, WIRE_NONCE_LEN);
-		memset(m->u.helo_ok.gr, 0x5b, WIRE_DH_LEN);
-		break;
-	case MSG_AUTH:
-	case MSG_AUTH_OK:
-		m->u.auth.identity = 0x64400001;
-		m->u.auth.sig = (struct span){pool, sig};
-		break;
-	case MSG_REGISTER:
-		m->u.reg.pubkey = (struct span){pool, big ? WIRE_PUBKEY_MAX : 1};
-		m->u.reg.nick = (struct span){pool, big ? WIRE_NICK_MAX : 0};
-		m->u.reg.token = (struct span){pool, big ? WIRE_TOKEN_MAX : 0};
-		m->u.reg.sig = (struct span){pool, sig};
-		break;
-	case MSG_ERROR:
-		m->u.error.status = err_to_wire(E_SERVERKEY);
-		m->u.error.text = (struct span){pool, text};
-		break;
-	case MSG_RESULT:
-		m->u.result.tag = 77;
-		m->u.result.text = (struct span){pool, text};
-		break;
-	case MSG_PING:
-	case MSG_PONG:
-		m->u.ping.tag = 0xdeadbeef;
-		break;
-	case MSG_KE1:
-	case MSG_KE2:
-	case MSG_KE3:
-		memset(m->u.ke.nonce, 0x44, WIRE_NONCE_LEN);
-		memset(m->u.ke.dh, 0x66, WIRE_DH_LEN);
-		if (type != MSG_KE1)
-			m->u.ke.sig = (struct span){pool, sig};
-		break;
+	TEST_START("every type in msg.h has a sample and a row in this test's table");
+	for (size_t i = 0; i < sample_types_n; i++) {
+		bool in_table = false;
+
+		for (size_t j = 0; j < ARRAY_SIZE(table); j++)
+			in_table |= table[j].type == sample_types[i];
+		if (!in_table || !sample_msg(sample_types[i], false, &m)) {
+			printf("# %s (0x%04x) lacks a %s\n", msg_name(sample_types[i]),
+			       sample_types[i], in_table ? "sample" : "table row");
+			missing++;
+		}
 	}
+	ASSERT_INT_EQ(missing, 0);
+	ASSERT_INT_EQ(sample_types_n, ARRAY_SIZE(table));
+	TEST_DONE();
 }
 
 static unsigned int
@@ -107,7 +77,7 @@ test_round_trips_and_bounds(void)
 			struct msg m, back;
 			size_t len = 0, len2 = 0;
 
-			sample(table[i].type, big, &m);
+			sample_msg(table[i].type, big, &m);
 			if (msg_encode(ch, &m, buf, sizeof(buf), &len) != 0 ||
 			    len != (big ? table[i].max : table[i].min) ||
 			    msg_decode(ch, buf, len, &back) != 0 || back.type != table[i].type ||
@@ -135,7 +105,7 @@ test_channels(void)
 		struct msg m, back;
 		size_t len;
 
-		sample(table[i].type, 0, &m);
+		sample_msg(table[i].type, 0, &m);
 		if (msg_encode(first_channel(table[i].channels), &m, buf, sizeof(buf), &len) != 0) {
 			bad++;
 			continue;
@@ -168,7 +138,7 @@ test_truncation_and_extension(void)
 			struct msg m, back;
 			size_t len;
 
-			sample(table[i].type, big, &m);
+			sample_msg(table[i].type, big, &m);
 			if (msg_encode(ch, &m, buf, sizeof(buf) - 1, &len) != 0) {
 				accepted++;
 				continue;
@@ -210,7 +180,7 @@ test_suite(void)
 	size_t len;
 
 	TEST_START("HELO: suite other than 1 is E_SUITE");
-	sample(MSG_HELO, 0, &m);
+	sample_msg(MSG_HELO, 0, &m);
 	ASSERT_INT_EQ(msg_encode(C2S, &m, buf, sizeof(buf), &len), 0);
 	buf[2] = 2;
 	ASSERT_INT_EQ(msg_decode(C2S, buf, len, &back), E_SUITE);
@@ -227,11 +197,11 @@ test_dh_values(void)
 	size_t len;
 
 	TEST_START("DH values 0, 1 and p - 1 are E_DHPUB in HELO OK and KE1");
-	sample(MSG_HELO_OK, 0, &m);
+	sample_msg(MSG_HELO_OK, 0, &m);
 	memset(m.u.helo_ok.gr, 0, WIRE_DH_LEN);
 	m.u.helo_ok.gr[WIRE_DH_LEN - 1] = 1;
 	ASSERT_INT_EQ(msg_encode(S2C, &m, buf, sizeof(buf), &len), E_DHPUB);
-	sample(MSG_KE1, 0, &m);
+	sample_msg(MSG_KE1, 0, &m);
 	ASSERT_INT_EQ(msg_encode(TUN, &m, buf, sizeof(buf), &len), 0);
 	memset(buf + 2 + WIRE_NONCE_LEN, 0, WIRE_DH_LEN);
 	ASSERT_INT_EQ(msg_decode(TUN, buf, len, &back), E_DHPUB);
@@ -246,14 +216,14 @@ test_signature_lengths(void)
 	size_t len;
 
 	TEST_START("signatures shorter than 256 or longer than 512 bytes are E_RANGE");
-	sample(MSG_KE2, 0, &m);
+	sample_msg(MSG_KE2, 0, &m);
 	m.u.ke.sig.len = WIRE_SIG_MIN - 1;
 	ASSERT_INT_EQ(msg_encode(TUN, &m, buf, sizeof(buf), &len), E_SHORT);
-	sample(MSG_AUTH, 1, &m);
+	sample_msg(MSG_AUTH, 1, &m);
 	m.u.auth.sig.len = WIRE_SIG_MAX + 1;
 	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), E_TOOBIG);
 	/* a length prefix that lies inside an otherwise well-sized body */
-	sample(MSG_AUTH, 0, &m);
+	sample_msg(MSG_AUTH, 0, &m);
 	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), 0);
 	store_be16(buf + 6, 255);
 	ASSERT_INT_EQ(msg_decode(SC2S, buf, len, &back), E_RANGE);
@@ -270,7 +240,7 @@ test_texts(void)
 	size_t len;
 
 	TEST_START("texts: invalid UTF-8 or NUL is E_ENCODING, too long is refused");
-	sample(MSG_REGISTER, 0, &m);
+	sample_msg(MSG_REGISTER, 0, &m);
 	m.u.reg.nick = (struct span){(const uint8_t *)"n\xc3", 2};
 	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), E_ENCODING);
 	m.u.reg.nick = (struct span){(const uint8_t *)"a\0b", 3};
@@ -280,10 +250,10 @@ test_texts(void)
 	ASSERT_INT_EQ(msg_decode(SC2S, buf, len, &back), 0);
 	ASSERT_INT_EQ(back.u.reg.nick.len, 5);
 	ASSERT_MEM_EQ(back.u.reg.nick.p, "R\xc3\xa9mi", 5);
-	m.u.reg.nick = (struct span){pool, WIRE_NICK_MAX + 1};
+	m.u.reg.nick = (struct span){filler, WIRE_NICK_MAX + 1};
 	ASSERT_INT_NE(msg_encode(SC2S, &m, buf, sizeof(buf), &len), 0);
-	m.u.reg.nick = (struct span){pool, 3};
-	m.u.reg.pubkey = (struct span){pool, 0};
+	m.u.reg.nick = (struct span){filler, 3};
+	m.u.reg.pubkey = (struct span){filler, 0};
 	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), E_RANGE);
 	TEST_DONE();
 }
@@ -296,7 +266,7 @@ test_borrowed_spans(void)
 	size_t len;
 
 	TEST_START("decoded spans borrow the input; a failed decode leaves nothing behind");
-	sample(MSG_RESULT, 0, &m);
+	sample_msg(MSG_RESULT, 0, &m);
 	m.u.result.text = (struct span){(const uint8_t *)"ok", 2};
 	m.u.result.status = 0;
 	ASSERT_INT_EQ(msg_encode(SS2C, &m, buf, sizeof(buf), &len), 0);
@@ -317,7 +287,7 @@ test_no_space(void)
 	size_t len;
 
 	TEST_START("encode into a buffer one byte short is E_NOSPACE");
-	sample(MSG_KE1, 0, &m);
+	sample_msg(MSG_KE1, 0, &m);
 	ASSERT_INT_EQ(msg_encode(TUN, &m, buf, 385, &len), E_NOSPACE);
 	ASSERT_INT_EQ(len, 0);
 	TEST_DONE();
@@ -338,6 +308,7 @@ test_field_rules(void)
 int
 main(void)
 {
+	test_every_type_covered();
 	test_round_trips_and_bounds();
 	test_channels();
 	test_truncation_and_extension();
