@@ -822,10 +822,10 @@ def check_doc(doc_path, txt_path):
             words_doc = m.group(1).split()
             words_f = re.findall('.{8}', '%0512X' % P)
             if len(words_doc) != len(words_f):
-                problems.append('  doc has %d words, expected %d' % (len(words_doc), len(words_f)))
+                problems.append('section 4:   doc has %d words, expected %d' % (len(words_doc), len(words_f)))
             for i, (a, b) in enumerate(zip(words_doc, words_f)):
                 if a.upper() != b:
-                    problems.append('  word %d: doc %s, formula %s' % (i + 1, a, b))
+                    problems.append('section 4:   word %d: doc %s, formula %s' % (i + 1, a, b))
     # (b) vectors
     s12 = _section(md, 12)
     if s12 is None:
@@ -854,8 +854,6 @@ def check_doc(doc_path, txt_path):
     for name in blocks:
         if name not in vecs:
             problems.append('[%s]: in section 12 but not in %s' % (name, txt_path))
-    if 'VECTORS-PLACEHOLDER' in s12:
-        problems.append('section 12 still holds VECTORS-PLACEHOLDER')
     return problems
 
 
