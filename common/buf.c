@@ -59,6 +59,15 @@ buf_get_u32(struct buf_reader *r, uint32_t *v)
 }
 
 int
+buf_get_u64(struct buf_reader *r, uint64_t *v)
+{
+	const uint8_t *p = take(r, 8);
+
+	*v = p != NULL ? (uint64_t)load_be32(p) << 32 | load_be32(p + 4) : 0;
+	return r->err;
+}
+
+int
 buf_get_bytes(struct buf_reader *r, void *out, size_t n)
 {
 	const uint8_t *p = take(r, n);
@@ -173,6 +182,18 @@ buf_put_u32(struct buf_writer *w, uint32_t v)
 
 	if (p != NULL)
 		store_be32(p, v);
+	return w->err;
+}
+
+int
+buf_put_u64(struct buf_writer *w, uint64_t v)
+{
+	uint8_t *p = reserve(w, 8);
+
+	if (p != NULL) {
+		store_be32(p, (uint32_t)(v >> 32));
+		store_be32(p + 4, (uint32_t)v);
+	}
 	return w->err;
 }
 

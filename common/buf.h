@@ -40,6 +40,7 @@ void buf_reader_init(struct buf_reader *r, const uint8_t *p, size_t len);
 int buf_get_u8(struct buf_reader *r, uint8_t *v);
 int buf_get_u16(struct buf_reader *r, uint16_t *v);
 int buf_get_u32(struct buf_reader *r, uint32_t *v);
+int buf_get_u64(struct buf_reader *r, uint64_t *v);
 /* Copy exactly n bytes into out. */
 int buf_get_bytes(struct buf_reader *r, void *out, size_t n);
 /* Borrow exactly n bytes. */
@@ -56,6 +57,7 @@ void buf_writer_init(struct buf_writer *w, uint8_t *p, size_t cap);
 int buf_put_u8(struct buf_writer *w, uint8_t v);
 int buf_put_u16(struct buf_writer *w, uint16_t v);
 int buf_put_u32(struct buf_writer *w, uint32_t v);
+int buf_put_u64(struct buf_writer *w, uint64_t v);
 int buf_put_bytes(struct buf_writer *w, const void *p, size_t n);
 /* 16-bit length then the bytes; E_RANGE if n > 65535. */
 int buf_put_blob16(struct buf_writer *w, const void *p, size_t n);

@@ -41,7 +41,22 @@
 	X(E_PERM, 66, "unsafe file permissions")                                                   \
 	X(E_SERVERKEY, 96, "server does not hold the requested key")                               \
 	X(E_IDENTITY, 97, "unknown identity")                                                      \
-	X(E_PROTOCOL, 98, "protocol violation")
+	X(E_PROTOCOL, 98, "protocol violation")                                                    \
+	X(E_RATE, 99, "too many handshakes from this address, try later")                          \
+	X(E_BUSY, 100, "server busy, try later")                                                   \
+	X(E_TIMEOUT, 101, "timed out")                                                             \
+	X(E_REPLACED, 102, "logged in again from elsewhere")                                       \
+	X(E_SHUTDOWN, 103, "server shutting down")                                                 \
+	X(E_NOTALLOWED, 128, "not allowed for your role")                                          \
+	X(E_NOTFOUND, 129, "no such network or member")                                            \
+	X(E_PASSWORD, 130, "wrong password")                                                       \
+	X(E_LOCKED, 131, "network is locked")                                                      \
+	X(E_BANNED, 132, "banned from this network")                                               \
+	X(E_FULL, 133, "network is full")                                                          \
+	X(E_NETLIMIT, 134, "too many networks for this node")                                      \
+	X(E_EXISTS, 135, "already exists")                                                         \
+	X(E_TOKEN, 136, "registration needs a valid token")                                        \
+	X(E_STORE, 137, "the server could not store the change")
 
 enum err {
 	E_OK = 0,

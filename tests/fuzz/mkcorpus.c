@@ -50,7 +50,7 @@ messages_and_frames(void)
 
 		if (!sample_msg(sample_types[i], false, &m))
 			continue;
-		for (unsigned int bit = 0; bit < 5; bit++) {
+		for (unsigned int bit = 0; bit < 7; bit++) {
 			if (msg_encode(1u << bit, &m, buf, sizeof(buf), &len) != 0)
 				continue;
 			snprintf(name, sizeof(name), "%04x-ch%u", sample_types[i], bit);

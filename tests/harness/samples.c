@@ -14,6 +14,172 @@ const size_t sample_types_n = sizeof(sample_types) / sizeof(sample_types[0]);
 
 static uint8_t pool[4096]; /* bytes that spans of sample messages point into */
 
+/* n candidates of rotating kinds, every field non-zero. */
+static void
+cands(struct msg_cand *c, uint8_t n)
+{
+	for (uint8_t i = 0; i < n; i++)
+		c[i] = (struct msg_cand){0xc0a80001 + i, (uint16_t)(40000 + i), 1 + i % 3};
+}
+
+static struct span
+fill(size_t n)
+{
+	return (struct span){pool, n};
+}
+
+/* Requests of the mediator's application (0x02xx). */
+static bool
+sample_request(uint16_t type, bool big, struct msg *m)
+{
+	struct span name = fill(big ? MSG_NAME_MAX : 0);
+	struct span text = fill(big ? WIRE_TEXT_MAX : 0);
+
+	switch (type) {
+	case MSG_NICK:
+		m->u.nick = (struct msg_nick){11, fill(big ? WIRE_NICK_MAX : 0)};
+		break;
+	case MSG_NET_CREATE:
+	case MSG_NET_JOIN:
+	case MSG_NET_PASS:
+		m->u.net_req = (struct msg_net_req){12, name, fill(big ? MSG_PASS_MAX : 0)};
+		break;
+	case MSG_NET_LEAVE:
+	case MSG_NET_DELETE:
+		m->u.net_req = (struct msg_net_req){13, name, {NULL, 0}};
+		break;
+	case MSG_NET_FLAG:
+		m->u.net_flag = (struct msg_net_flag){14, name, NETFLAG_APPROVAL, 1};
+		break;
+	case MSG_NET_MEMBER:
+		m->u.net_member = (struct msg_net_member){15, name, 0x64400002, MEMBER_BAN};
+		break;
+	case MSG_NET_TEXT:
+		m->u.net_text = (struct msg_net_text){16, name, NETTEXT_ANNOUNCE, text};
+		break;
+	case MSG_IM:
+		m->u.im = (struct msg_im){17, 0x64400003, text};
+		break;
+	case MSG_INBOX_ACK:
+		m->u.inbox_ack = (struct msg_inbox_ack){18, big ? UINT64_MAX : 0};
+		break;
+	case MSG_ENDPOINTS:
+		m->u.endpoints.tag = 19;
+		m->u.endpoints.nat = NAT_EIM;
+		m->u.endpoints.n = big ? MSG_CAND_MAX : 0;
+		cands(m->u.endpoints.cand, m->u.endpoints.n);
+		break;
+	case MSG_SYNC:
+	case MSG_LOGOUT:
+		m->u.ping.tag = 20;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+static void
+sample_session(bool big, struct msg_session *s)
+{
+	s->identity = 0x64400001;
+	s->nick = fill(big ? WIRE_NICK_MAX : 0);
+	s->addr = 0xcb007101;
+	s->port = 51820;
+	s->prefix = 0x64400000;
+	s->prefix_len = 10;
+	memset(s->disco_key, 0x77, MSG_DISCO_KEY_LEN);
+	s->n_ports = big ? MSG_DISCO_PORTS_MAX : 0;
+	for (uint8_t i = 0; i < s->n_ports; i++)
+		s->disco_port[i] = (uint16_t)(3478 + i);
+}
+
+static void
+sample_tunnel(bool big, struct msg_tunnel *t)
+{
+	t->peer = 0x64400002;
+	t->my_spi = 0x1000;
+	t->peer_spi = 0x2000;
+	t->peer_nat = NAT_EDM;
+	t->pubkey = fill(big ? WIRE_PUBKEY_MAX : 1);
+	t->n = big ? MSG_CAND_MAX + 1 : 0;
+	cands(t->cand, t->n);
+}
+
+/* Notifications of the mediator's application (0x03xx). */
+static bool
+sample_push(uint16_t type, bool big, struct msg *m)
+{
+	struct span name = fill(big ? MSG_NAME_MAX : 0);
+	struct span nick = fill(big ? WIRE_NICK_MAX : 0);
+
+	switch (type) {
+	case MSG_SESSION:
+		sample_session(big, &m->u.session);
+		break;
+	case MSG_NET:
+		m->u.net = (struct msg_net){name, ROLE_ADMIN, 0x5, 42};
+		break;
+	case MSG_NET_GONE:
+		m->u.net_gone = (struct msg_net_gone){name, GONE_EVICTED};
+		break;
+	case MSG_MEMBER:
+		m->u.member = (struct msg_member){
+			name, 0x64400004, nick, ROLE_MEMBER, 1, fill(big ? WIRE_PUBKEY_MAX : 1)};
+		break;
+	case MSG_MEMBER_GONE:
+		m->u.member_gone = (struct msg_member_gone){name, 0x64400005, GONE_BANNED};
+		break;
+	case MSG_SYNC_DONE:
+		m->u.sync_done.networks = 3;
+		break;
+	case MSG_TUNNEL:
+		sample_tunnel(big, &m->u.tunnel);
+		break;
+	case MSG_TUNNEL_DOWN:
+		m->u.peer = (struct msg_peer){0x64400006, DOWN_PEER_OFFLINE};
+		break;
+	case MSG_PEER_LOST:
+		m->u.peer.peer = 0x64400007;
+		break;
+	case MSG_TEXT:
+		m->u.text = (struct msg_text){99,
+					      TEXT_ANNOUNCE,
+					      0x64400008,
+					      1700000000,
+					      name,
+					      nick,
+					      fill(big ? WIRE_TEXT_MAX : 0)};
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Discovery datagrams (0x04xx): fixed sizes, so big changes nothing. */
+static bool
+sample_disco(uint16_t type, struct msg *m)
+{
+	switch (type) {
+	case MSG_DISCO_PROBE:
+		m->u.disco_probe.identity = 0x64400001;
+		memset(m->u.disco_probe.nonce, 0x88, MSG_DISCO_NONCE_LEN);
+		memset(m->u.disco_probe.mac, 0x99, WIRE_MAC_LEN);
+		break;
+	case MSG_DISCO_REPLY:
+		memset(m->u.disco_reply.nonce, 0x88, MSG_DISCO_NONCE_LEN);
+		m->u.disco_reply.addr = 0xcb007101;
+		m->u.disco_reply.port = 40001;
+		m->u.disco_reply.server_port = 3478;
+		memset(m->u.disco_reply.mac, 0xaa, WIRE_MAC_LEN);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
 bool
 sample_msg(uint16_t type, bool big, struct msg *m)
 {
@@ -66,7 +232,8 @@ sample_msg(uint16_t type, bool big, struct msg *m)
 			m->u.ke.sig = (struct span){pool, sig};
 		break;
 	default:
-		return false;
+		return sample_request(type, big, m) || sample_push(type, big, m) ||
+		       sample_disco(type, m);
 	}
 	return true;
 }

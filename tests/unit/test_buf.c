@@ -110,6 +110,43 @@ test_writer(void)
 	TEST_DONE();
 }
 
+static void
+test_u64(void)
+{
+	static const uint8_t want[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+				       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+	uint8_t out[sizeof(want)], small[7];
+	struct buf_reader r;
+	struct buf_writer w;
+	uint64_t v = 99;
+
+	TEST_START("u64: big-endian both ways, the high half included");
+	buf_writer_init(&w, out, sizeof(out));
+	buf_put_u64(&w, 0x0102030405060708ull);
+	ASSERT_INT_EQ(buf_put_u64(&w, UINT64_MAX - 1), 0);
+	ASSERT_MEM_EQ(out, want, sizeof(want));
+	buf_reader_init(&r, want, sizeof(want));
+	ASSERT_INT_EQ(buf_get_u64(&r, &v), 0);
+	ASSERT_TRUE(v == 0x0102030405060708ull);
+	ASSERT_INT_EQ(buf_get_u64(&r, &v), 0);
+	ASSERT_TRUE(v == UINT64_MAX - 1);
+	ASSERT_INT_EQ(buf_end(&r), 0);
+	TEST_DONE();
+
+	TEST_START("u64: seven bytes are E_SHORT / E_NOSPACE, sticky, output zeroed");
+	buf_reader_init(&r, want, 7);
+	ASSERT_INT_EQ(buf_get_u64(&r, &v), E_SHORT);
+	ASSERT_TRUE(v == 0);
+	ASSERT_INT_EQ(buf_end(&r), E_SHORT);
+	memset(small, 0xee, sizeof(small));
+	buf_writer_init(&w, small, sizeof(small));
+	ASSERT_INT_EQ(buf_put_u64(&w, 1), E_NOSPACE);
+	ASSERT_INT_EQ(buf_put_u8(&w, 1), E_NOSPACE);
+	ASSERT_INT_EQ(buf_written(&w), 0);
+	ASSERT_INT_EQ(small[0], 0xee);
+	TEST_DONE();
+}
+
 struct utf8_case {
 	const char *bytes;
 	size_t len;
@@ -158,6 +195,7 @@ main(void)
 	test_reader_truncation();
 	test_blob_bounds();
 	test_writer();
+	test_u64();
 	test_utf8();
 	return test_finish();
 }

@@ -14,7 +14,9 @@ enum {
 	SC2S = MSG_CH_SESSION_C2S,
 	SS2C = MSG_CH_SESSION_S2C,
 	TUN = MSG_CH_TUNNEL,
-	ALL = C2S | S2C | SC2S | SS2C | TUN,
+	DC2S = MSG_CH_DISCO_C2S,
+	DS2C = MSG_CH_DISCO_S2C,
+	ALL = C2S | S2C | SC2S | SS2C | TUN | DC2S | DS2C,
 };
 
 /* PROTOCOL.md section 8, copied by hand: type, channels, min and max body length. */
@@ -23,12 +25,25 @@ static const struct expect {
 	unsigned int channels;
 	size_t min, max;
 } table[] = {
-	{MSG_HELO, C2S, 407, 407},     {MSG_HELO_OK, S2C, 386, 386},
-	{MSG_AUTH, SC2S, 264, 520},    {MSG_REGISTER, SC2S, 267, 1514},
-	{MSG_AUTH_OK, SS2C, 264, 520}, {MSG_ERROR, C2S | S2C | SC2S | SS2C, 6, 1030},
-	{MSG_RESULT, SS2C, 10, 1034},  {MSG_PING, SC2S | SS2C, 6, 6},
-	{MSG_PONG, SC2S | SS2C, 6, 6}, {MSG_KE1, TUN, 386, 386},
-	{MSG_KE2, TUN, 644, 900},      {MSG_KE3, TUN, 644, 900},
+	{MSG_HELO, C2S, 407, 407},	 {MSG_HELO_OK, S2C, 386, 386},
+	{MSG_AUTH, SC2S, 264, 520},	 {MSG_REGISTER, SC2S, 267, 1514},
+	{MSG_AUTH_OK, SS2C, 264, 520},	 {MSG_ERROR, C2S | S2C | SC2S | SS2C, 6, 1030},
+	{MSG_RESULT, SS2C, 10, 1034},	 {MSG_PING, SC2S | SS2C, 6, 6},
+	{MSG_PONG, SC2S | SS2C, 6, 6},	 {MSG_NICK, SC2S, 8, 72},
+	{MSG_NET_CREATE, SC2S, 10, 202}, {MSG_NET_JOIN, SC2S, 10, 202},
+	{MSG_NET_LEAVE, SC2S, 8, 72},	 {MSG_NET_DELETE, SC2S, 8, 72},
+	{MSG_NET_PASS, SC2S, 10, 202},	 {MSG_NET_FLAG, SC2S, 10, 74},
+	{MSG_NET_MEMBER, SC2S, 13, 77},	 {MSG_NET_TEXT, SC2S, 11, 1099},
+	{MSG_IM, SC2S, 12, 1036},	 {MSG_INBOX_ACK, SC2S, 14, 14},
+	{MSG_ENDPOINTS, SC2S, 8, 120},	 {MSG_SYNC, SC2S, 6, 6},
+	{MSG_LOGOUT, SC2S, 6, 6},	 {MSG_SESSION, SS2C, 40, 112},
+	{MSG_NET, SS2C, 8, 72},		 {MSG_NET_GONE, SS2C, 5, 69},
+	{MSG_MEMBER, SS2C, 15, 942},	 {MSG_MEMBER_GONE, SS2C, 9, 73},
+	{MSG_SYNC_DONE, SS2C, 4, 4},	 {MSG_TUNNEL, SS2C, 19, 937},
+	{MSG_TUNNEL_DOWN, SS2C, 7, 7},	 {MSG_PEER_LOST, SS2C, 6, 6},
+	{MSG_TEXT, SS2C, 29, 1181},	 {MSG_DISCO_PROBE, DC2S, 34, 34},
+	{MSG_DISCO_REPLY, DS2C, 30, 30}, {MSG_KE1, TUN, 386, 386},
+	{MSG_KE2, TUN, 644, 900},	 {MSG_KE3, TUN, 644, 900},
 };
 
 static const uint8_t filler[128] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
@@ -293,6 +308,151 @@ test_no_space(void)
 	TEST_DONE();
 }
 
+/* A sample of type, encoded, with n bytes at off set to val, must decode to want. Offsets are
+ * those of PROTOCOL.md section 9 for the sample's field lengths (small: every text empty,
+ * big: every variable field full). */
+static const struct patch {
+	uint16_t type;
+	bool big;
+	size_t off, n;
+	uint8_t val;
+	int want;
+} patches[] = {
+	/* identities and SPIs are never 0 */
+	{MSG_NET_MEMBER, 0, 8, 4, 0, E_RANGE},
+	{MSG_IM, 0, 6, 4, 0, E_RANGE},
+	{MSG_SESSION, 0, 2, 4, 0, E_RANGE},
+	{MSG_MEMBER, 0, 4, 4, 0, E_RANGE},
+	{MSG_MEMBER_GONE, 0, 4, 4, 0, E_RANGE},
+	{MSG_TUNNEL, 0, 2, 4, 0, E_RANGE},
+	{MSG_TUNNEL, 0, 6, 4, 0, E_RANGE},
+	{MSG_TUNNEL, 0, 10, 4, 0, E_RANGE},
+	{MSG_TUNNEL_DOWN, 0, 2, 4, 0, E_RANGE},
+	{MSG_PEER_LOST, 0, 2, 4, 0, E_RANGE},
+	{MSG_DISCO_PROBE, 0, 2, 4, 0, E_RANGE},
+	/* TUNNEL: peer_spi (0x2000) made equal to my_spi (0x1000) */
+	{MSG_TUNNEL, 0, 12, 1, 0x10, E_RANGE},
+	/* enumerations: one past each end refused, the ends accepted */
+	{MSG_NET_FLAG, 0, 8, 1, 0, E_RANGE},
+	{MSG_NET_FLAG, 0, 8, 1, 3, 0},
+	{MSG_NET_FLAG, 0, 8, 1, 4, E_RANGE},
+	{MSG_NET_FLAG, 0, 9, 1, 2, E_RANGE},
+	{MSG_NET_MEMBER, 0, 12, 1, 0, E_RANGE},
+	{MSG_NET_MEMBER, 0, 12, 1, 7, 0},
+	{MSG_NET_MEMBER, 0, 12, 1, 8, E_RANGE},
+	{MSG_NET_TEXT, 0, 8, 1, 0, E_RANGE},
+	{MSG_NET_TEXT, 0, 8, 1, 4, E_RANGE},
+	{MSG_ENDPOINTS, 0, 6, 1, 4, 0},
+	{MSG_ENDPOINTS, 0, 6, 1, 5, E_RANGE},
+	{MSG_SESSION, 1, 82, 1, 0, E_RANGE},
+	{MSG_SESSION, 1, 82, 1, 30, 0},
+	{MSG_SESSION, 1, 82, 1, 31, E_RANGE},
+	{MSG_NET, 0, 4, 1, 0, E_RANGE},
+	{MSG_NET, 0, 4, 1, 5, E_RANGE},
+	{MSG_NET, 0, 5, 1, 0x07, 0},
+	{MSG_NET, 0, 5, 1, 0x08, E_RANGE},
+	{MSG_NET, 0, 5, 1, 0x80, E_RANGE},
+	{MSG_NET_GONE, 0, 4, 1, 0, E_RANGE},
+	{MSG_NET_GONE, 0, 4, 1, 7, E_RANGE},
+	{MSG_MEMBER, 0, 10, 1, 0, E_RANGE},
+	{MSG_MEMBER, 0, 10, 1, 5, 0},
+	{MSG_MEMBER, 0, 10, 1, 6, E_RANGE},
+	{MSG_MEMBER, 0, 11, 1, 2, E_RANGE},
+	{MSG_MEMBER_GONE, 0, 8, 1, 7, E_RANGE},
+	{MSG_TUNNEL, 0, 14, 1, 5, E_RANGE},
+	{MSG_TUNNEL_DOWN, 0, 6, 1, 0, E_RANGE},
+	{MSG_TUNNEL_DOWN, 0, 6, 1, 3, E_RANGE},
+	{MSG_TEXT, 0, 10, 1, 0, E_RANGE},
+	{MSG_TEXT, 0, 10, 1, 6, E_RANGE},
+	/* counts beyond the maximum, in a body whose length is within bounds */
+	{MSG_ENDPOINTS, 1, 7, 1, MSG_CAND_MAX + 1, E_RANGE},
+	{MSG_TUNNEL, 1, 817, 1, MSG_CAND_MAX + 2, E_RANGE},
+	{MSG_SESSION, 1, 103, 1, MSG_DISCO_PORTS_MAX + 1, E_RANGE},
+	/* candidates and ports: port 0 and unknown kinds refused */
+	{MSG_ENDPOINTS, 1, 12, 2, 0, E_RANGE},
+	{MSG_ENDPOINTS, 1, 14, 1, 0, E_RANGE},
+	{MSG_ENDPOINTS, 1, 14 + 15 * 7, 1, 4, E_RANGE},
+	{MSG_TUNNEL, 1, 818 + 16 * 7 + 4, 2, 0, E_RANGE},
+	{MSG_SESSION, 1, 110, 2, 0, E_RANGE},
+	/* the probe's padding is all zero; the mac is not the decoder's business */
+	{MSG_DISCO_PROBE, 0, 14, 1, 0x80, E_RANGE},
+	{MSG_DISCO_PROBE, 0, 21, 1, 0x01, E_RANGE},
+	{MSG_DISCO_PROBE, 0, 22, 12, 0, 0},
+};
+
+static void
+test_app_fields(void)
+{
+	static uint8_t buf[2048];
+	int bad = 0;
+
+	TEST_START("application messages: identities, enumerations, counts, SPIs, probe padding");
+	for (size_t i = 0; i < ARRAY_SIZE(patches); i++) {
+		const struct patch *t = &patches[i];
+		unsigned int ch = 0;
+		struct msg m, back;
+		size_t len = 0;
+		int got;
+
+		for (size_t j = 0; j < ARRAY_SIZE(table); j++)
+			ch = table[j].type == t->type ? first_channel(table[j].channels) : ch;
+		sample_msg(t->type, t->big, &m);
+		if (msg_encode(ch, &m, buf, sizeof(buf), &len) != 0 || t->off + t->n > len) {
+			printf("# patch %zu: %s does not encode to %zu bytes\n", i,
+			       msg_name(t->type), t->off + t->n);
+			bad++;
+			continue;
+		}
+		memset(buf + t->off, t->val, t->n);
+		if ((got = msg_decode(ch, buf, len, &back)) != t->want) {
+			printf("# patch %zu: %s got %d want %d\n", i, msg_name(t->type), got,
+			       t->want);
+			bad++;
+		}
+	}
+	ASSERT_INT_EQ(bad, 0);
+	TEST_DONE();
+}
+
+static void
+test_app_encode(void)
+{
+	static uint8_t buf[2048];
+	struct msg m, back;
+	size_t len;
+
+	TEST_START("application messages: counts beyond their arrays are refused before reading");
+	sample_msg(MSG_ENDPOINTS, 1, &m);
+	m.u.endpoints.n = MSG_CAND_MAX + 1;
+	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), E_RANGE);
+	sample_msg(MSG_TUNNEL, 1, &m);
+	m.u.tunnel.n = MSG_CAND_MAX + 2;
+	ASSERT_INT_EQ(msg_encode(SS2C, &m, buf, sizeof(buf), &len), E_RANGE);
+	sample_msg(MSG_SESSION, 1, &m);
+	m.u.session.n_ports = MSG_DISCO_PORTS_MAX + 1;
+	ASSERT_INT_EQ(msg_encode(SS2C, &m, buf, sizeof(buf), &len), E_RANGE);
+	TEST_DONE();
+
+	TEST_START("application messages: shared structs carry only their type's fields");
+	sample_msg(MSG_TUNNEL_DOWN, 0, &m);
+	m.type = MSG_PEER_LOST;
+	ASSERT_INT_EQ(msg_encode(SS2C, &m, buf, sizeof(buf), &len), 0);
+	ASSERT_INT_EQ(len, 6);
+	ASSERT_INT_EQ(msg_decode(SS2C, buf, len, &back), 0);
+	ASSERT_INT_EQ(back.u.peer.reason, 0);
+	sample_msg(MSG_NET_JOIN, 1, &m);
+	m.type = MSG_NET_LEAVE;
+	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), 0);
+	ASSERT_INT_EQ(len, 72);
+	ASSERT_INT_EQ(msg_decode(SC2S, buf, len, &back), 0);
+	ASSERT_TRUE(back.u.net_req.pass.p == NULL && back.u.net_req.pass.len == 0);
+	sample_msg(MSG_INBOX_ACK, 1, &m);
+	ASSERT_INT_EQ(msg_encode(SC2S, &m, buf, sizeof(buf), &len), 0);
+	ASSERT_INT_EQ(msg_decode(SC2S, buf, len, &back), 0);
+	ASSERT_TRUE(back.u.inbox_ack.upto == UINT64_MAX);
+	TEST_DONE();
+}
+
 static void
 test_field_rules(void)
 {
@@ -303,6 +463,8 @@ test_field_rules(void)
 	test_texts();
 	test_borrowed_spans();
 	test_no_space();
+	test_app_fields();
+	test_app_encode();
 }
 
 int
