@@ -423,6 +423,39 @@ conf_get_enum(struct conf *c, const char *key, const char *const *names, size_t 
 	return bad_enum(c, s, key, names, n, v);
 }
 
+/* Elements are named key[i] in messages. */
+int
+conf_get_ints(struct conf *c, const char *key, long long min, long long max, long long *out,
+	      size_t maxn, size_t *n)
+{
+	const config_setting_t *s, *e;
+	char elem[KEY_MAX + 24];
+	size_t len;
+	long long v;
+	int r;
+
+	*n = 0;
+	if ((r = find(c, key, false, &s)) != 0 || s == NULL)
+		return r;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return fail(c, s, key, "expected a list of integers");
+	if ((len = (size_t)config_setting_length(s)) > maxn)
+		return fail(c, s, key, "too many entries (%zu, at most %zu)", len, maxn);
+	for (size_t i = 0; i < len; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		snprintf(elem, sizeof(elem), "%s[%zu]", key, i);
+		if (config_setting_type(e) != CONFIG_TYPE_INT &&
+		    config_setting_type(e) != CONFIG_TYPE_INT64)
+			return fail(c, e, elem, "expected an integer");
+		v = config_setting_get_int64(e);
+		if (v < min || v > max)
+			return fail(c, e, elem, "%lld is out of range [%lld, %lld]", v, min, max);
+		out[i] = v;
+	}
+	*n = len;
+	return 0;
+}
+
 /* Elements are named key[i] in messages; libconfig would write key.[i]. */
 int
 conf_get_strs(struct conf *c, const char *key, char *out, size_t cap, size_t max, size_t *n)

@@ -59,6 +59,11 @@ int conf_get_enum(struct conf *c, const char *key, const char *const *names, siz
 int conf_get_strs(struct conf *c, const char *key, char *out, size_t cap, size_t max,
 		  size_t *n) WARN_UNUSED;
 
+/* Each element of the array or list at key must be an integer in [min, max]; fills
+ * out[0..*n), at most maxn entries. Absent: *n = 0. */
+int conf_get_ints(struct conf *c, const char *key, long long min, long long max, long long *out,
+		  size_t maxn, size_t *n) WARN_UNUSED;
+
 /* E_CONF for the first setting directly inside group (NULL or "" for the root) whose name
  * is not in known[0..n): "file:line: group.name: unknown setting". */
 int conf_check_keys(struct conf *c, const char *group, const char *const *known,
