@@ -23,7 +23,7 @@
 struct flags {
 	const char *config, *listen, *key, *store, *prefix, *log_level;
 	long tcp_port, tls_port, workers;
-	bool tcp_set, tls_set, workers_set;
+	bool tcp_set, tls_set, workers_set, check;
 };
 
 static void
@@ -165,7 +165,7 @@ read_listen(struct conf *c, struct med_cfg *cfg)
 }
 
 static int
-read_store(struct conf *c, struct med_cfg *cfg, bool need_paths)
+read_store(struct conf *c, struct med_cfg *cfg, const struct flags *f)
 {
 	int r;
 
@@ -180,9 +180,10 @@ read_store(struct conf *c, struct med_cfg *cfg, bool need_paths)
 	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
 		return conf_fail(c, cfg->tls_cert[0] == '\0' ? "tls.cert" : "tls.key",
 				 "tls.cert and tls.key go together");
-	if (!need_paths)
-		return 0;
-	if ((r = conf_need_str(c, "key", cfg->key_path, sizeof(cfg->key_path))) != 0 ||
+	if (f->key == NULL &&
+	    (r = conf_need_str(c, "key", cfg->key_path, sizeof(cfg->key_path))) != 0)
+		return r;
+	if (f->store == NULL &&
 	    (r = conf_need_str(c, "store.path", cfg->store_path, sizeof(cfg->store_path))) != 0)
 		return r;
 	return 0;
@@ -283,9 +284,8 @@ read_file(struct med_cfg *cfg, const char *path, const struct flags *f)
 		return E_CONF;
 	}
 	if ((r = check_keys(c)) != 0 || (r = read_listen(c, cfg)) != 0 ||
-	    (r = read_store(c, cfg, f->key == NULL || f->store == NULL)) != 0 ||
-	    (r = read_overlay(c, cfg)) != 0 || (r = read_limits(c, cfg)) != 0 ||
-	    (r = read_log(c, cfg)) != 0)
+	    (r = read_store(c, cfg, f)) != 0 || (r = read_overlay(c, cfg)) != 0 ||
+	    (r = read_limits(c, cfg)) != 0 || (r = read_log(c, cfg)) != 0)
 		fprintf(stderr, "buri-mediator: %s\n", conf_error(c));
 	conf_free(c);
 	return r;
@@ -335,12 +335,13 @@ parse_flags(int argc, char **argv, struct flags *f)
 					     {"workers", required_argument, NULL, 'w'},
 					     {"log-level", required_argument, NULL, 'v'},
 					     {"help", no_argument, NULL, 'h'},
+					     {"check", no_argument, NULL, 'n'},
 					     {NULL, 0, NULL, 0}};
 	int o;
 
 	memset(f, 0, sizeof(*f));
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:l:p:t:k:s:P:w:v:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:l:p:t:k:s:P:w:v:hn", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			f->config = optarg;
@@ -374,6 +375,9 @@ parse_flags(int argc, char **argv, struct flags *f)
 			f->workers_set = true;
 			if (parse_port(optarg, 0, &f->workers) != 0 || f->workers > 256)
 				goto bad;
+			break;
+		case 'n':
+			f->check = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -434,7 +438,7 @@ apply_flags(struct med_cfg *cfg, const struct flags *f)
 	return 0;
 }
 
-/* 0: run; 1: done (help); E_*: exit with status 2 (message printed). */
+/* 0: run; 1: done (help, check); E_*: exit with status 2 (message printed). */
 int
 cfg_load(struct med_cfg *cfg, int argc, char **argv)
 {
@@ -453,5 +457,11 @@ cfg_load(struct med_cfg *cfg, int argc, char **argv)
 		if ((r = read_file(cfg, path, &f)) != 0)
 			return r;
 	}
-	return apply_flags(cfg, &f);
+	if ((r = apply_flags(cfg, &f)) != 0 || !f.check)
+		return r;
+	printf("%s: OK: tcp %s:%u, tls %u, key %s, store %s, prefix %u.%u.%u.%u/%u\n",
+	       path != NULL ? path : "(no file)", cfg->listen, cfg->tcp_port, cfg->tls_port,
+	       cfg->key_path, cfg->store_path, cfg->prefix >> 24, (cfg->prefix >> 16) & 255,
+	       (cfg->prefix >> 8) & 255, cfg->prefix & 255, cfg->prefix_len);
+	return 1;
 }

@@ -367,8 +367,10 @@ out:
 	return r;
 }
 
-void
-med_fini(struct med *m)
+/* Tells every node the server is going away (best effort: one flush, no waiting), then
+ * closes. Their peers hear of it as a lost connection: the nodes will be back. */
+static void
+close_all(struct med *m)
 {
 	struct list_node *pos, *tmp;
 
@@ -376,13 +378,23 @@ med_fini(struct med *m)
 	{
 		struct conn *c = container_of(pos, struct conn, link);
 
+		c->lost = c->state == CONN_ONLINE;
 		conn_send_error(m, c, E_SHUTDOWN, "");
-		conn_close(m, c);
 	}
+	if (m->store != NULL && store_dirty(m->store) && store_commit(m->store) != 0)
+		return;
+	conn_flush_all(m);
+	list_for_each_safe(pos, tmp, &m->conns) conn_close(m, container_of(pos, struct conn, link));
+}
+
+void
+med_fini(struct med *m)
+{
+	if (m->epfd > 0)
+		close_all(m);
 	if (m->pool != NULL)
 		pool_free(m->pool);
-	if (m->store != NULL && store_dirty(m->store) && store_commit(m->store) == 0)
-		conn_flush_all(m);
+	conn_reap(m);
 	store_close(m->store);
 	disco_close(m);
 	/* accounts, networks and tunnels go with the process; descriptors too */

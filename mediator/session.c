@@ -119,14 +119,14 @@ job_back(struct med *m, struct login *l)
 {
 	struct conn *c = l->c;
 
-	c->jobs--;
-	if (c->state == CONN_DEAD) {
-		c->login = NULL;
-		login_free(l);
-		return false;
-	}
 	(void)m;
-	return true;
+	c->jobs--;
+	if (c->state == CONN_HELO_JOB || c->state == CONN_AUTH_JOB)
+		return true;
+	/* closed or closing (timeout, shutdown) meanwhile: the result is not wanted */
+	c->login = NULL;
+	login_free(l);
+	return false;
 }
 
 static void
