@@ -420,10 +420,10 @@ seal(struct med *m, struct conn *c, const struct msg *msg, size_t *len)
 	size_t blen;
 	int r;
 
-	if ((r = msg_encode(MSG_CH_SESSION_S2C, msg, m->body, WIRE_MSG_MAX, &blen)) != 0 ||
+	if ((r = msg_encode(MSG_CH_SESSION_S2C, msg, m->enc, WIRE_MSG_MAX, &blen)) != 0 ||
 	    (r = msgid_next(&c->tx_ctr, &id)) != 0 || (r = crypto_random(iv, sizeof(iv))) != 0)
 		return r;
-	return pkt_seal_tcp(m->crypto, &c->keys.r2i, id, iv, m->body, blen, m->sealed,
+	return pkt_seal_tcp(m->crypto, &c->keys.r2i, id, iv, m->enc, blen, m->sealed,
 			    WIRE_TCP_SIZE_MAX + 4, len);
 }
 
@@ -558,7 +558,9 @@ conn_tick(struct med *m)
 		struct conn *c = container_of(pos, struct conn, link);
 		bool stalled = c->state != CONN_ONLINE || c->frame != NULL || c->hdr_len > 0;
 
-		if (stalled && m->now > c->deadline) {
+		if (stalled && m->now > c->deadline && c->state == CONN_TLS) {
+			conn_close(m, c); /* no TLS yet to carry an ERROR */
+		} else if (stalled && m->now > c->deadline) {
 			c->lost = c->state == CONN_ONLINE;
 			conn_send_error(m, c, E_TIMEOUT, "");
 			if (c->state == CONN_CLOSING && m->now > c->deadline)

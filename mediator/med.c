@@ -285,6 +285,7 @@ med_init(struct med *m)
 		return r;
 	if ((m->crypto = crypto_new()) == NULL || (m->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (m->body = malloc(WIRE_MSG_MAX + WIRE_BLOCK)) == NULL ||
+	    (m->enc = malloc(WIRE_MSG_MAX)) == NULL ||
 	    (m->sealed = malloc(WIRE_TCP_SIZE_MAX + 4)) == NULL)
 		return E_NOMEM;
 	if ((m->rl = ratelimit_new(m->cfg.handshake_rate, m->cfg.handshake_burst)) == NULL ||
@@ -402,6 +403,7 @@ med_fini(struct med *m)
 	pubkey_free(m->key);
 	crypto_free(m->crypto);
 	free(m->body);
+	free(m->enc);
 	free(m->sealed);
 	if (m->tls != NULL)
 		SSL_CTX_free(m->tls);

@@ -228,7 +228,8 @@ struct med {
 	uint32_t next_addr;
 	time_t now;
 	struct med_stats stats;
-	uint8_t *body;	 /* scratch: one message body (WIRE_MSG_MAX) */
+	uint8_t *body;	 /* scratch: the received body; decoded spans point here */
+	uint8_t *enc;	 /* scratch: a body being sent (never aliases body) */
 	uint8_t *sealed; /* scratch: one sealed frame (WIRE_TCP_SIZE_MAX + 4) */
 };
 

@@ -126,7 +126,7 @@ presence_member_gone(struct med *m, const struct network *n, const struct accoun
 			send_to(m, n->members[i]->acct, &msg);
 }
 
-/* a's presence or nickname changed: every network it is active in hears it. */
+/* a's presence or nickname changed: the others in every network it is active in hear it. */
 void
 presence_account(struct med *m, struct account *a)
 {
@@ -137,7 +137,7 @@ presence_account(struct med *m, struct account *a)
 		struct member *mb = container_of(pos, struct member, acct_link);
 
 		if (member_active(mb))
-			presence_member(m, mb);
+			presence_member_others(m, mb);
 	}
 }
 
