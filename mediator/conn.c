@@ -45,12 +45,15 @@ arm(struct med *m, struct conn *c)
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (!c->paused && c->state != CONN_CLOSING)
-		want |= EPOLLIN;
-	if (c->out_bytes > 0 || c->state == CONN_TLS)
-		want |= c->state == CONN_TLS ? 0 : EPOLLOUT;
-	if (c->state == CONN_TLS)
-		want |= EPOLLIN | (SSL_want_write(c->ssl) ? EPOLLOUT : 0);
+	if (c->state == CONN_TLS) {
+		want = EPOLLIN | (SSL_want_write(c->ssl) ? EPOLLOUT : 0);
+	} else {
+		if (!c->paused && c->state != CONN_CLOSING)
+			want |= EPOLLIN;
+		/* TLS may need to read before it can write again: then wait for input */
+		if (c->out_bytes > 0)
+			want |= c->write_wants_read ? EPOLLIN : EPOLLOUT;
+	}
 	if (want != c->ev_mask && med_rewatch(m, c->fd, want, &c->slot) == 0)
 		c->ev_mask = want;
 }
@@ -279,7 +282,7 @@ read_input(struct med *m, struct conn *c)
 		if (n == IO_AGAIN)
 			return 0;
 		if (n <= 0)
-			return n == 0 ? E_SHORT : E_IO;
+			return E_IO; /* end of stream or a failed read: nothing to answer */
 		budget = budget > (size_t)n ? budget - (size_t)n : 0;
 		if (c->frame == NULL) {
 			if ((c->hdr_len += (size_t)n) == 4 && (r = start_frame(m, c)) != 0)
@@ -357,7 +360,7 @@ on_conn(void *obj, uint32_t events)
 		conn_close(m, c);
 		return;
 	}
-	if (events & EPOLLOUT)
+	if ((events & EPOLLOUT) || (c->write_wants_read && (events & EPOLLIN)))
 		flush(m, c);
 	if (c->state < CONN_CLOSING && (events & (EPOLLIN | EPOLLHUP)))
 		conn_resume(m, c);
@@ -373,7 +376,7 @@ conn_resume(struct med *m, struct conn *c)
 	c->paused = false;
 	if ((r = read_input(m, c)) != 0) {
 		c->lost = c->state == CONN_ONLINE;
-		if (r == E_SHORT || r == E_IO)
+		if (r == E_IO)
 			conn_close(m, c);
 		else
 			conn_send_error(m, c, r, "");

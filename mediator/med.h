@@ -103,11 +103,12 @@ struct conn {
 	int fd;
 	struct ssl_st *ssl; /* TLS listener connections */
 	enum conn_state state;
-	uint32_t ev_mask;  /* epoll events armed */
-	bool paused;	   /* a pool job runs for it: input waits */
-	bool lost;	   /* closed without LOGOUT: peers get PEER LOST */
-	bool half_open;	   /* counted in half_open counters */
-	unsigned int jobs; /* pool jobs that still refer to this conn */
+	uint32_t ev_mask;      /* epoll events armed */
+	bool paused;	       /* a pool job runs for it: input waits */
+	bool write_wants_read; /* TLS: the last write needs input first */
+	bool lost;	       /* closed without LOGOUT: peers get PEER LOST */
+	bool half_open;	       /* counted in half_open counters */
+	unsigned int jobs;     /* pool jobs that still refer to this conn */
 	struct sockaddr_in peer;
 	struct med *med;
 	struct account *acct; /* once online */

@@ -69,4 +69,29 @@ uint32_t mc_next_msgid(const struct medclient *mc);
 /* The 20-byte discovery key from SESSION and the SESSION message itself (after login). */
 const struct msg_session *mc_session(const struct medclient *mc);
 
+/* Additions (existing declarations above are unchanged). */
+
+/* HELO with fingerprint kfp and HELO OK only: afterwards the session keys exist, mc_send
+ * seals, and the server waits for AUTH or REGISTER. A refusal returns the ERROR's code. For
+ * tests that misbehave after the key agreement (a request in place of AUTH, a second HELO). */
+int mc_helo(struct medclient *mc, const uint8_t kfp[WIRE_KFP_LEN], int timeout_ms);
+/* Sends msg as a cleartext frame whatever the state (bad-input tests). */
+int mc_send_clear(struct medclient *mc, const struct msg *msg);
+/* PING with a fresh tag and its PONG; 0 or E_TIMEOUT, or how the session ended. */
+int mc_ping(struct medclient *mc, int timeout_ms);
+/* Type of the i-th queued message (0 if fewer are queued), without reading the socket. */
+uint16_t mc_peek_type(const struct medclient *mc, size_t i);
+
+/* Notes on the functions above:
+ * - mc_wait, mc_request and mc_ping return, when the connection ends before the awaited
+ *   message, the code of the server's last ERROR (negative E_*), the code of a check the
+ *   server's frame failed here (E_MAC, E_MSGID, E_STATE for a frame out of state, ...), or
+ *   E_IO if it just closed.
+ * - mc_seal_raw uses the keys of the session (all zero before HELO OK), so it can also make
+ *   a well-formed protected frame before HELO; when msgid >= mc_next_msgid() the client's
+ *   counter moves on to msgid, so that later mc_send calls never reuse it.
+ * - mc_login / mc_register return once SESSION has arrived too; it stays queued.
+ * - The socket is blocking (send and receive time-outs bound every call); reads wait with
+ *   poll() first. mc_connect sets SIGPIPE to SIG_IGN for the process. */
+
 #endif
