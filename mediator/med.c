@@ -388,6 +388,45 @@ close_all(struct med *m)
 	list_for_each_safe(pos, tmp, &m->conns) conn_close(m, container_of(pos, struct conn, link));
 }
 
+static void
+free_tunnel(struct hmap_node *n, void *arg)
+{
+	(void)arg;
+	free(container_of(n, struct tunnel, by_pair));
+}
+
+static void
+free_network(struct hmap_node *n, void *arg)
+{
+	struct network *net = container_of(n, struct network, by_name);
+
+	(void)arg;
+	while (net->n_members > 0)
+		network_remove_member(net, net->members[net->n_members - 1]);
+	network_free(net);
+}
+
+static void
+free_account(struct hmap_node *n, void *arg)
+{
+	(void)arg;
+	account_free(container_of(n, struct account, by_id));
+}
+
+/* The in-memory state; the store holds everything that matters. */
+static void
+free_state(struct med *m)
+{
+	hmap_each(&m->tunnels, free_tunnel, NULL);
+	hmap_each(&m->networks, free_network, NULL);
+	hmap_each(&m->accounts_by_id, free_account, NULL);
+	hmap_fini(&m->tunnels);
+	hmap_fini(&m->networks);
+	hmap_fini(&m->networks_by_id);
+	hmap_fini(&m->accounts_by_kfp);
+	hmap_fini(&m->accounts_by_id);
+}
+
 void
 med_fini(struct med *m)
 {
@@ -398,7 +437,7 @@ med_fini(struct med *m)
 	conn_reap(m);
 	store_close(m->store);
 	disco_close(m);
-	/* accounts, networks and tunnels go with the process; descriptors too */
+	free_state(m);
 	ratelimit_free(m->rl);
 	pubkey_free(m->key);
 	crypto_free(m->crypto);
