@@ -26,14 +26,15 @@
 #include "common/log.h"
 #include "common/pkt.h"
 #include "common/replay.h"
+#include "common/sockio.h"
 #include "mediator/med.h"
 
 enum {
 	ACCEPT_BATCH = 64,	 /* connections accepted per listener event */
 	READ_BUDGET = 64 * 1024, /* bytes read per connection per event, for fairness */
 	CHUNK_MIN = 16 * 1024,	 /* output chunk size */
-	IO_AGAIN = -1,		 /* io_read / io_write: would block */
-	IO_FAIL = -2,		 /* io_read / io_write: connection failed */
+	IO_AGAIN = SOCKIO_AGAIN, /* io_read / io_write: would block */
+	IO_FAIL = SOCKIO_FAIL,	 /* io_read / io_write: connection failed */
 };
 
 static void on_conn(void *obj, uint32_t events);
@@ -178,55 +179,16 @@ conn_accept(struct med *m, int lfd, bool tls)
 	}
 }
 
-/* Bytes read (> 0), 0 at end of stream, IO_AGAIN or IO_FAIL. */
 static ssize_t
 io_read(struct conn *c, void *p, size_t n)
 {
-	ssize_t r;
-
-	if (c->ssl == NULL) {
-		r = read(c->fd, p, n);
-		if (r < 0)
-			return errno == EAGAIN || errno == EINTR ? IO_AGAIN : IO_FAIL;
-		return r;
-	}
-	ERR_clear_error();
-	r = SSL_read(c->ssl, p, (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, (int)r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return IO_AGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	default:
-		return IO_FAIL;
-	}
+	return sockio_read(c->fd, c->ssl, p, n);
 }
 
 static ssize_t
 io_write(struct conn *c, const void *p, size_t n)
 {
-	ssize_t r;
-
-	if (c->ssl == NULL) {
-		r = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (r < 0)
-			return errno == EAGAIN || errno == EINTR ? IO_AGAIN : IO_FAIL;
-		return r;
-	}
-	ERR_clear_error();
-	r = SSL_write(c->ssl, p, (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(c->ssl, (int)r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return IO_AGAIN;
-	default:
-		return IO_FAIL;
-	}
+	return sockio_write(c->fd, c->ssl, p, n, &c->write_wants_read);
 }
 
 /* The size field is in c->hdr: check it, then allocate the frame. */

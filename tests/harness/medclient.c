@@ -37,6 +37,7 @@
 #include "common/pkt.h"
 #include "common/pubkey.h"
 #include "common/replay.h"
+#include "common/sockio.h"
 #include "common/sigdata.h"
 #include "common/tlsctx.h"
 
@@ -46,8 +47,8 @@ enum {
 	QUEUE_MAX = 100000,		      /* messages held before the client gives up */
 	IO_TIMEOUT_MS = 10000,		      /* backstop for one blocking send or receive */
 	DRAIN_MAX_MS = 10000,		      /* mc_drain gives up on a server that never stops */
-	IO_AGAIN = -1,
-	IO_FAIL = -2,
+	IO_AGAIN = SOCKIO_AGAIN,	      /* io_read / io_write: would block */
+	IO_FAIL = SOCKIO_FAIL,		      /* io_read / io_write: connection failed */
 };
 
 /* One queued message: its body, copied, and the channel to decode it on again. */
@@ -251,51 +252,13 @@ mc_fd(const struct medclient *mc)
 static ssize_t
 io_read(struct medclient *mc, void *p, size_t n)
 {
-	ssize_t r;
-
-	if (mc->ssl == NULL) {
-		r = recv(mc->fd, p, n, 0);
-		if (r < 0)
-			return errno == EAGAIN || errno == EINTR ? IO_AGAIN : IO_FAIL;
-		return r;
-	}
-	ERR_clear_error();
-	r = SSL_read(mc->ssl, p, (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(mc->ssl, (int)r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return IO_AGAIN;
-	case SSL_ERROR_ZERO_RETURN:
-		return 0;
-	default:
-		return IO_FAIL;
-	}
+	return sockio_read(mc->fd, mc->ssl, p, n);
 }
 
 static ssize_t
 io_write(struct medclient *mc, const void *p, size_t n)
 {
-	ssize_t r;
-
-	if (mc->ssl == NULL) {
-		r = send(mc->fd, p, n, MSG_NOSIGNAL);
-		if (r < 0)
-			return errno == EAGAIN || errno == EINTR ? IO_AGAIN : IO_FAIL;
-		return r;
-	}
-	ERR_clear_error();
-	r = SSL_write(mc->ssl, p, (int)n);
-	if (r > 0)
-		return r;
-	switch (SSL_get_error(mc->ssl, (int)r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return IO_AGAIN;
-	default:
-		return IO_FAIL;
-	}
+	return sockio_write(mc->fd, mc->ssl, p, n, NULL);
 }
 
 int
