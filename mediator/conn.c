@@ -356,7 +356,9 @@ enqueue(struct med *m, struct conn *c, const uint8_t *p, size_t len)
 	if (c->out_bytes + len > m->cfg.output_max)
 		return E_NOSPACE;
 	if (t == NULL || t->cap - t->len < len) {
-		size_t cap = MAX(CHUNK_MIN, len);
+		/* A lone message (a ping, a reply) gets a chunk of its own size; only a burst
+		 * (a sync) grows chunks, so idle sessions never pin big buffers. */
+		size_t cap = t == NULL ? len : MAX(CHUNK_MIN, len);
 
 		if ((t = malloc(sizeof(*t) + cap)) == NULL)
 			return E_NOMEM;
@@ -512,6 +514,17 @@ conn_flush_all(struct med *m)
 	}
 }
 
+/* Seconds of silence before the mediator pings: half the idle timeout, spread over another
+ * quarter so that sessions which all logged in at once (after a restart) are not all pinged
+ * in the same second. */
+static time_t
+ping_after(const struct med *m, const struct conn *c)
+{
+	unsigned int spread = MAX(1u, m->cfg.idle_timeout / 4);
+
+	return (time_t)(m->cfg.idle_timeout / 2 + (unsigned int)c->fd % spread);
+}
+
 /* Once a second: handshake and frame deadlines, idle sessions, keep-alive pings. */
 void
 conn_tick(struct med *m)
@@ -534,7 +547,7 @@ conn_tick(struct med *m)
 			c->lost = true;
 			conn_close(m, c);
 		} else if (c->state == CONN_ONLINE && !c->ping_sent &&
-			   m->now - c->last_rx > m->cfg.idle_timeout / 2) {
+			   m->now - c->last_rx > ping_after(m, c)) {
 			struct msg ping = {.type = MSG_PING};
 
 			c->ping_sent = true;
