@@ -2539,6 +2539,36 @@ report_json(const struct ml *ml, const struct figures *f, FILE *out)
 	fprintf(out, "}\n");
 }
 
+/* Everything setup() made, so leak checkers see a clean exit. */
+static void
+teardown(struct ml *ml)
+{
+	jpool_free(ml->pool);
+	for (unsigned long i = 0; ml->s != NULL && i < ml->o.n; i++) {
+		struct sess *s = &ml->s[i];
+
+		sess_close(ml, s);
+		login_free(s->lg);
+		dh_free(s->predh);
+	}
+	for (size_t i = 0; i < ml->n_keys; i++)
+		pubkey_free(ml->keys[i]);
+	free(ml->keys);
+	free(ml->key_fp);
+	free(ml->idtab);
+	free(ml->s);
+	free(ml->login_lat);
+	free(ml->join_lat);
+	free(ml->rx);
+	free(ml->tx);
+	free(ml->sealed);
+	crypto_free(ml->crypto);
+	pubkey_free(ml->skey);
+	if (ml->epfd > 0)
+		close(ml->epfd);
+	free(ml);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2567,6 +2597,7 @@ main(int argc, char **argv)
 	report_human(ml, &f, ml->o.json ? stderr : stdout);
 	if (ml->o.json)
 		report_json(ml, &f, stdout);
-	jpool_free(ml->pool);
-	return stop_flag || tally_total(&ml->fails) > 0 || tally_total(&ml->anomalies) > 0;
+	r = stop_flag || tally_total(&ml->fails) > 0 || tally_total(&ml->anomalies) > 0;
+	teardown(ml);
+	return r;
 }
