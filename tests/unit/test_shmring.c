@@ -45,7 +45,7 @@ intact(const uint8_t *m, uint64_t *idx)
 static void
 test_basic(void)
 {
-	static uint8_t mem[sizeof(struct shmring) + SIZE * SLOT];
+	static _Alignas(64) uint8_t mem[sizeof(struct shmring) + SIZE * SLOT];
 	struct shmring *r = (struct shmring *)mem;
 	uint8_t m[SLOT], out[SLOT];
 	uint64_t idx, next = 0;
