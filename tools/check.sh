@@ -2,7 +2,8 @@
 # The whole buri test suite, runnable as root on a fresh Debian 12 machine:
 #   tools/check.sh
 # 1. installs missing Debian packages (tools/deps.sh),
-# 2. builds with gcc and -Werror, runs the unit, integration, interop and lint suites,
+# 2. builds with gcc and -Werror, runs the unit, dp (DPDK in one process, --no-huge),
+#    integration, interop and lint suites,
 # 3. builds with clang, AddressSanitizer and UndefinedBehaviorSanitizer, runs the unit and
 #    integration suites (the mediator under the sanitizers too),
 # 4. builds the libFuzzer targets (clang + ASan + UBSan) and runs each for FUZZ_SECONDS (20).
@@ -31,18 +32,18 @@ tools/deps.sh
 
 failed=""
 
-step "gcc build (-Werror), unit + integration + interop + lint suites"
+step "gcc build (-Werror), unit + dp + integration + interop + lint suites"
 CC=gcc setup "$out/gcc" --werror
 ninja -C "$out/gcc"
-meson test -C "$out/gcc" --print-errorlogs --no-rebuild --suite unit --suite integration --suite interop --suite lint ||
+meson test -C "$out/gcc" --print-errorlogs --no-rebuild --suite unit --suite dp --suite integration --suite interop --suite lint ||
 	failed="$failed gcc"
 
-step "clang build with ASan + UBSan, unit + integration suites"
+step "clang build with ASan + UBSan, unit + dp + integration suites"
 CC=clang setup "$out/asan" --werror -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
 ninja -C "$out/asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	meson test -C "$out/asan" --print-errorlogs --no-rebuild --suite unit --suite integration || failed="$failed asan"
+	meson test -C "$out/asan" --print-errorlogs --no-rebuild --suite unit --suite dp --suite integration || failed="$failed asan"
 
 step "libFuzzer targets, ${fuzz_seconds} s each"
 CC=clang setup "$out/fuzz" -Dfuzz=true -Dfuzz_seconds="$fuzz_seconds" \
