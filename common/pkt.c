@@ -87,10 +87,10 @@ pkt_peek(const uint8_t *pkt, size_t len, struct pkt_hdr *hdr)
 	return 0;
 }
 
-/* The length of a valid PKCS#7 padding at the end of p[0..n), or 0 if it is malformed. The
- * MAC has already been verified, so this runs on authentic data and need not be constant time. */
-static size_t
-padding_len(const uint8_t *p, size_t n)
+/* The MAC has already been verified when this runs, so it sees authentic data and need not be
+ * constant time. */
+size_t
+pkt_padding_len(const uint8_t *p, size_t n)
 {
 	uint8_t pad = p[n - 1];
 
@@ -123,7 +123,7 @@ open_checked(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_
 	if ((r = crypto_cbc_decrypt(c, k->ke, pkt + WIRE_HDR_LEN + ctlen, pkt + WIRE_HDR_LEN, ctlen,
 				    payload)) != 0)
 		goto out;
-	if ((pad = padding_len(payload, ctlen)) == 0) {
+	if ((pad = pkt_padding_len(payload, ctlen)) == 0) {
 		r = E_PADDING;
 		goto out;
 	}

@@ -66,6 +66,10 @@ int pkt_open_udp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, s
 int pkt_open_tcp(struct crypto *c, const struct dirkey *k, const uint8_t *pkt, size_t len,
 		 struct pkt_hdr *hdr, uint8_t *payload, size_t cap, size_t *outlen) WARN_UNUSED;
 
+/* The length of a valid PKCS#7 padding at the end of p[0..n) (n >= 16, a multiple of 16), or 0
+ * if it is malformed. Call it only on decrypted, authenticated data: it is not constant time. */
+size_t pkt_padding_len(const uint8_t *p, size_t n);
+
 /* The first two words of pkt without any check of authenticity; E_SHORT if len < 8. */
 int pkt_peek(const uint8_t *pkt, size_t len, struct pkt_hdr *hdr) WARN_UNUSED;
 

@@ -230,26 +230,11 @@ mac_check(const struct cb_pkt *p, const uint8_t tag[CRYPTO_SHA1_LEN])
 	return crypto_ct_equal(tag, p->buf + p->len - WIRE_MAC_LEN, WIRE_MAC_LEN) ? 0 : E_MAC;
 }
 
-/* Length of a valid PKCS#7 padding at the end of p[0..n), 0 if malformed. On authentic data
- * only (the MAC was checked), so it need not be constant time. */
-static size_t
-padding_len(const uint8_t *p, size_t n)
-{
-	uint8_t pad = p[n - 1];
-
-	if (pad == 0 || pad > WIRE_BLOCK)
-		return 0;
-	for (size_t i = n - pad; i < n; i++)
-		if (p[i] != pad)
-			return 0;
-	return pad;
-}
-
 /* After decryption: unpad, or wipe the plaintext of a packet with bad padding. */
 static int
 open_finish(struct cb_pkt *p)
 {
-	size_t ctlen = ct_len(p), pad = padding_len(p->buf + WIRE_HDR_LEN, ctlen);
+	size_t ctlen = ct_len(p), pad = pkt_padding_len(p->buf + WIRE_HDR_LEN, ctlen);
 
 	if (pad == 0) {
 		wipe(p->buf + WIRE_HDR_LEN, ctlen);

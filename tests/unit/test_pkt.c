@@ -3,32 +3,12 @@
  * order of the checks (MAC before decryption), padding rules. */
 #include "common/err.h"
 #include "common/pkt.h"
+#include "rng.h"
 #include "test.h"
 
 TEST_DEFINE_STATE;
 
 enum { MAXP = 2000, BUF = MAXP + WIRE_SEAL_OVERHEAD_MAX };
-
-/* Deterministic generator so a failure can be replayed. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static void
-rng_fill(void *p, size_t n)
-{
-	uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)rng();
-}
 
 static int
 seal(struct crypto *c, int udp, const struct dirkey *k, uint32_t spi, uint32_t id,
