@@ -6,7 +6,8 @@
  * intel-ipsec-mb notes (dpdk-notes.md sections 4 and 8): the manager does not check that a CBC
  * length is a multiple of 16, so we pad first; Debian's 1.3 IMB_FLUSH_BURST can return a job
  * twice after the ring wraps, so we only use the single-job API and drain with IMB_FLUSH_JOB.
- * Each burst is flushed before returning, so a burst call is synchronous.
+ * The burst calls flush before returning, so they are synchronous; the async seal keeps jobs
+ * in the manager (job->user_data points at its own slot copy of the packet).
  */
 #include "dataplane/crypto_batch.h"
 
@@ -28,6 +29,9 @@ struct cb_ctx {
 	cb_iv_hook_fn *iv_hook;
 	void *iv_arg;
 	const char *desc;
+	/* The async seal's packets: slot[tail % CB_INFLIGHT .. head % CB_INFLIGHT) are held. */
+	uint64_t head, tail;
+	struct cb_pkt slot[CB_INFLIGHT];
 	/* Computed tags of an open burst, compared only once every MAC job is back. */
 	uint8_t tag[CB_BURST_MAX][CRYPTO_SHA1_LEN] __attribute__((aligned(16)));
 };
@@ -423,27 +427,72 @@ imb_open(struct cb_ctx *ctx, struct cb_pkt *pkts, unsigned n)
 
 /* --- the API: framing, then one switch on the backend --- */
 
+/* One packet: prep, then a job (ipsec-mb) or the whole seal (OpenSSL). */
+static void
+seal_one(struct cb_ctx *ctx, struct cb_pkt *p, unsigned i)
+{
+	uint32_t len = p->len;
+
+	if ((p->status = seal_prep(ctx, p, i)) != 0)
+		return;
+	if (ctx->backend == CB_BACKEND_IPSECMB)
+		imb_seal_one(ctx, p);
+	else if ((p->status = ssl_seal(ctx, p)) != 0)
+		p->len = len;
+}
+
 unsigned
 cb_seal_burst(struct cb_ctx *ctx, struct cb_pkt *pkts, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		struct cb_pkt *p = &pkts[i];
-		uint32_t len = p->len;
-
-		if (i >= CB_BURST_MAX) {
-			p->status = E_INVAL;
-			continue;
-		}
-		if ((p->status = seal_prep(ctx, p, i)) != 0)
-			continue;
-		if (ctx->backend == CB_BACKEND_IPSECMB)
-			imb_seal_one(ctx, p);
-		else if ((p->status = ssl_seal(ctx, p)) != 0)
-			p->len = len;
+		if (i >= CB_BURST_MAX)
+			pkts[i].status = E_INVAL;
+		else
+			seal_one(ctx, &pkts[i], i);
 	}
 	if (ctx->backend == CB_BACKEND_IPSECMB)
 		imb_flush(ctx->mgr);
 	return count_ok(pkts, n);
+}
+
+unsigned
+cb_seal_enqueue(struct cb_ctx *ctx, const struct cb_pkt *pkts, unsigned n)
+{
+	unsigned room = CB_INFLIGHT - (unsigned)(ctx->head - ctx->tail);
+
+	n = MIN(n, room);
+	for (unsigned i = 0; i < n; i++) {
+		struct cb_pkt *p = &ctx->slot[ctx->head % CB_INFLIGHT];
+
+		*p = pkts[i];
+		seal_one(ctx, p, (unsigned)(ctx->head % CB_BURST_MAX));
+		ctx->head++;
+	}
+	return n;
+}
+
+unsigned
+cb_seal_dequeue(struct cb_ctx *ctx, struct cb_pkt *out, unsigned max, int flush)
+{
+	unsigned n = 0;
+
+	if (flush && ctx->backend == CB_BACKEND_IPSECMB && ctx->head != ctx->tail)
+		imb_flush(ctx->mgr);
+	while (n < max && ctx->tail != ctx->head) {
+		const struct cb_pkt *p = &ctx->slot[ctx->tail % CB_INFLIGHT];
+
+		if (p->status == PENDING)
+			break; /* in order: the manager returns jobs in submission order */
+		out[n++] = *p;
+		ctx->tail++;
+	}
+	return n;
+}
+
+unsigned
+cb_seal_held(const struct cb_ctx *ctx)
+{
+	return (unsigned)(ctx->head - ctx->tail);
 }
 
 unsigned

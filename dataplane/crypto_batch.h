@@ -28,6 +28,7 @@ enum {
 	CB_BURST_MAX = 64,  /* packets per cb_*_burst() call */
 	CB_AES_SCHED = 240, /* bytes: AES-256 expanded key, 15 round keys */
 	CB_SHA1_STATE = 32, /* bytes: a SHA-1 state of 20, rounded for alignment */
+	CB_INFLIGHT = 256,  /* packets the async seal holds, submitted and not yet dequeued */
 };
 
 /* One SA direction's keys, expanded once at SA setup (cb_keys_init), wiped by cb_keys_wipe. */
@@ -51,8 +52,9 @@ struct cb_pkt {
 	uint8_t *buf;
 	uint32_t len;
 	uint32_t cap;
-	const struct cb_sa_keys *keys; /* borrowed for the duration of the call */
+	const struct cb_sa_keys *keys; /* borrowed for the call, or until dequeued (async) */
 	int status;
+	void *user; /* the caller's, carried through unchanged (the async API returns it) */
 };
 
 struct cb_ctx;
@@ -82,6 +84,23 @@ unsigned cb_seal_burst(struct cb_ctx *ctx, struct cb_pkt *pkts, unsigned n);
  * ones decryption and unpadding. Status as pkt_open_udp(): E_CHANNEL, E_TOOBIG, E_SHORT,
  * E_ENCODING, E_MSGID, E_MAC, E_PADDING, E_CRYPTO. Returns the number opened. */
 unsigned cb_open_burst(struct cb_ctx *ctx, struct cb_pkt *pkts, unsigned n);
+
+/*
+ * Asynchronous seal, for the workers. The synchronous burst call flushes the multi-buffer
+ * manager at its end, running half-empty lanes (up to 32 % at IMIX, dpdk-notes.md section 8);
+ * here jobs stay in the manager across calls and lanes fill from several bursts.
+ *
+ * cb_seal_enqueue() takes copies of pkts[0..n) and returns how many it took (fewer when
+ * CB_INFLIGHT are held: dequeue first). cb_seal_dequeue() returns finished packets in
+ * submission order, at most max; with flush it first completes everything in flight. A packet
+ * that fails its checks finishes at once with its status (still in order). The buffers and
+ * keys of every held packet must stay valid until it is dequeued: a worker that holds packets
+ * must not report a quiescent state (the SA and its keys could be freed), so it flushes first.
+ */
+unsigned cb_seal_enqueue(struct cb_ctx *ctx, const struct cb_pkt *pkts, unsigned n);
+unsigned cb_seal_dequeue(struct cb_ctx *ctx, struct cb_pkt *out, unsigned max, int flush);
+/* Packets held (enqueued, not yet dequeued). */
+unsigned cb_seal_held(const struct cb_ctx *ctx);
 
 /* Tests: take IVs from hook (NULL restores the generator). */
 void cb_test_set_iv_hook(struct cb_ctx *ctx, cb_iv_hook_fn *hook, void *arg);

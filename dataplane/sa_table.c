@@ -22,6 +22,7 @@
 
 #include "dataplane/sa_table.h" /* first: see its note on container_of */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,8 @@
 #include <rte_malloc.h>
 
 #include "common/crypto.h"
+
+enum { RETIRE_MAX = 64 };
 
 struct sa_table {
 	struct rte_hash *by_spi;  /* spi_in -> struct sa * (owns the SA) */
@@ -41,7 +44,14 @@ struct sa_table {
 	int socket_id;
 	uint32_t live, pending;
 	uint64_t freed, syncs;
-	uint32_t *scratch; /* max_sas SPIs for sa_table_flush_gen */
+	uint32_t *scratch;	/* max_sas SPIs for sa_table_flush_gen */
+	struct sa **ptrs;	/* max_sas SAs for sa_table_flush_gen */
+	struct sa_bcast *bcast; /* published to the readers; NULL: empty */
+	struct retired {
+		void *p;
+		uint64_t token;
+	} retired[RETIRE_MAX]; /* old broadcast sets in their grace period, oldest first */
+	unsigned n_retired;
 	sa_table_free_hook_fn *free_hook;
 	void *free_hook_arg;
 };
@@ -133,6 +143,7 @@ sa_table_create(const struct sa_table_params *p)
 	t->socket_id = p->socket_id;
 	t->scratch =
 		rte_malloc_socket("sa_scratch", sizeof(uint32_t) * p->max_sas, 0, p->socket_id);
+	t->ptrs = rte_malloc_socket("sa_ptrs", sizeof(struct sa *) * p->max_sas, 0, p->socket_id);
 	t->cb = cb_ctx_new(p->backend);
 	t->by_spi = hash_new("saspi", p);
 	t->by_peer = hash_new("sapeer", p);
@@ -146,7 +157,8 @@ sa_table_create(const struct sa_table_params *p)
 	dp.free_fn = dq_free;
 	dp.p = t;
 	dp.v = p->v;
-	if (t->scratch != NULL && t->cb != NULL && t->by_spi != NULL && t->by_peer != NULL)
+	if (t->scratch != NULL && t->ptrs != NULL && t->cb != NULL && t->by_spi != NULL &&
+	    t->by_peer != NULL)
 		t->dq = rte_rcu_qsbr_dq_create(&dp);
 	if (t->dq == NULL) {
 		sa_table_free(t);
@@ -215,6 +227,7 @@ sa_build(struct sa_table *t, const struct dpif_sa *d, uint64_t gen, const struct
 	sa->peer_addr = d->peer_addr;
 	sa->flags = d->flags;
 	sa->endpoint = (uint64_t)d->ep_addr << 16 | d->ep_port;
+	sa->ev_endpoint = sa->endpoint; /* the control process knows the one it pushed */
 	sa->gen = gen;
 	sa->net_mask = d->net_mask;
 	sa->msgid_out = d->msgid_out;
@@ -254,9 +267,74 @@ sa_build(struct sa_table *t, const struct dpif_sa *d, uint64_t gen, const struct
 		sa->pkts_out = __atomic_load_n(&old->pkts_out, __ATOMIC_RELAXED);
 		sa->bytes_out = __atomic_load_n(&old->bytes_out, __ATOMIC_RELAXED);
 		sa->drops_out = __atomic_load_n(&old->drops_out, __ATOMIC_RELAXED);
+		sa->ev_flags = old->ev_flags;
+		sa->ev_quiet = old->ev_quiet;
+		sa->ev_pkts_in = old->ev_pkts_in;
 	}
 	*out = sa;
 	return 0;
+}
+
+/* Frees the retired broadcast sets whose grace period is over (all of them if wait). */
+static void
+retired_reclaim(struct sa_table *t, bool wait)
+{
+	unsigned done = 0;
+
+	if (wait && t->n_retired > 0)
+		rte_rcu_qsbr_synchronize(t->v, RTE_QSBR_THRID_INVALID);
+	while (done < t->n_retired &&
+	       (wait || rte_rcu_qsbr_check(t->v, t->retired[done].token, false) == 1))
+		rte_free(t->retired[done++].p);
+	memmove(t->retired, t->retired + done, (t->n_retired - done) * sizeof(t->retired[0]));
+	t->n_retired -= done;
+}
+
+static void
+retire(struct sa_table *t, void *p)
+{
+	if (p == NULL)
+		return;
+	if (t->n_retired == RETIRE_MAX)
+		retired_reclaim(t, false);
+	if (t->n_retired == RETIRE_MAX)
+		retired_reclaim(t, true);
+	t->retired[t->n_retired].p = p;
+	t->retired[t->n_retired].token = rte_rcu_qsbr_start(t->v);
+	t->n_retired++;
+}
+
+/* Publishes a new broadcast set from by_peer (one SA per peer). Callers rebuild after unlinking
+ * an SA and before deferring its free, so no set a reader can still hold names a freed SA. If
+ * memory runs out the set becomes empty (broadcasts stop, counted by the workers as no-SA)
+ * rather than keep naming SAs that are about to be freed. */
+static void
+bcast_rebuild(struct sa_table *t)
+{
+	const void *key;
+	void *data;
+	uint32_t it = 0, n = 0;
+	struct sa_bcast *b;
+
+	while (rte_hash_iterate(t->by_peer, &key, &data, &it) >= 0)
+		n += ((struct sa *)data)->net_mask != 0;
+	b = n == 0 ? NULL
+		   : rte_malloc_socket("sa_bcast", sizeof(*b) + n * sizeof(b->sa[0]), 0,
+				       t->socket_id);
+	if (b != NULL) {
+		it = 0;
+		b->n = 0;
+		while (rte_hash_iterate(t->by_peer, &key, &data, &it) >= 0 && b->n < n)
+			if (((struct sa *)data)->net_mask != 0)
+				b->sa[b->n++] = data;
+	}
+	retire(t, __atomic_exchange_n(&t->bcast, b, __ATOMIC_RELEASE));
+}
+
+const struct sa_bcast *
+sa_table_bcast(const struct sa_table *t)
+{
+	return __atomic_load_n(&t->bcast, __ATOMIC_ACQUIRE);
 }
 
 int
@@ -290,22 +368,23 @@ sa_table_add(struct sa_table *t, const struct dpif_sa *d, uint64_t ctl_gen)
 		sa_defer(t, sa);
 		return E_FULL;
 	}
-	if (old != NULL) {
+	if (old != NULL)
 		peer_unlink(t, old); /* only if old had another peer address */
-		sa_defer(t, old);
-	} else {
+	else
 		t->live++;
-	}
+	bcast_rebuild(t);
+	if (old != NULL)
+		sa_defer(t, old);
 	return 0;
 }
 
+/* Out of both hashes; the caller rebuilds the broadcast set, then defers the free. */
 static void
 sa_unlink(struct sa_table *t, struct sa *sa)
 {
 	rte_hash_del_key(t->by_spi, &sa->spi_in);
 	peer_unlink(t, sa);
 	t->live--;
-	sa_defer(t, sa);
 }
 
 int
@@ -313,8 +392,11 @@ sa_table_del(struct sa_table *t, uint32_t spi_in)
 {
 	struct sa *sa = sa_table_by_spi(t, spi_in);
 
-	if (sa != NULL)
+	if (sa != NULL) {
 		sa_unlink(t, sa);
+		bcast_rebuild(t);
+		sa_defer(t, sa);
+	}
 	return 0;
 }
 
@@ -343,13 +425,32 @@ sa_table_flush_gen(struct sa_table *t, uint64_t gen)
 		if (sa->gen < gen)
 			t->scratch[n++] = sa->spi_in;
 	}
+	/* unlink all, publish one new broadcast set, then start the grace periods */
+	for (uint32_t i = 0; i < n; i++) {
+		struct sa *sa = sa_table_by_spi(t, t->scratch[i]);
+
+		if (sa != NULL)
+			sa_unlink(t, sa);
+		t->ptrs[i] = sa;
+	}
+	bcast_rebuild(t);
 	for (uint32_t i = 0; i < n; i++)
-		sa_table_del(t, t->scratch[i]);
+		if (t->ptrs[i] != NULL)
+			sa_defer(t, t->ptrs[i]);
 	return n;
 }
 
+struct sa *
+sa_table_iter(struct sa_table *t, uint32_t *cursor)
+{
+	const void *key;
+	void *data;
+
+	return rte_hash_iterate(t->by_spi, &key, &data, cursor) >= 0 ? data : NULL;
+}
+
 int
-sa_table_each(struct sa_table *t, int (*fn)(const struct sa *sa, void *arg), void *arg)
+sa_table_each(struct sa_table *t, int (*fn)(struct sa *sa, void *arg), void *arg)
 {
 	const void *key;
 	void *data;
@@ -369,6 +470,7 @@ sa_table_reclaim(struct sa_table *t)
 
 	if (t->dq != NULL)
 		rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, &freed, &pending, &avail);
+	retired_reclaim(t, false);
 	return freed;
 }
 
@@ -403,6 +505,8 @@ sa_table_free(struct sa_table *t)
 		if (rte_hash_iterate(t->by_spi, &key, &data, &it) < 0)
 			break;
 		sa_unlink(t, data);
+		bcast_rebuild(t);
+		sa_defer(t, data);
 	}
 	/* every reader must be polling or offline here, else this waits forever */
 	rte_rcu_qsbr_synchronize(t->v, RTE_QSBR_THRID_INVALID);
@@ -410,9 +514,11 @@ sa_table_free(struct sa_table *t)
 		sa_table_reclaim(t);
 		rte_rcu_qsbr_dq_delete(t->dq);
 	}
+	retired_reclaim(t, true);
 	rte_hash_free(t->by_spi);
 	rte_hash_free(t->by_peer);
 	cb_ctx_free(t->cb);
 	rte_free(t->scratch);
+	rte_free(t->ptrs);
 	rte_free(t);
 }

@@ -42,6 +42,11 @@ struct sa {
 	uint64_t endpoint; /* ep_addr << 16 | ep_port, one atomic word: see sa_endpoint() */
 	uint64_t gen;	   /* cold: control generation that pushed it (sa_table_flush_gen) */
 	uint64_t net_mask; /* cold */
+	/* cold, the writer's alone: what it last reported to the control process (events) */
+	uint32_t ev_flags;    /* SA_EV_* already sent */
+	uint32_t ev_quiet;    /* writer ticks without a new authenticated packet */
+	uint64_t ev_pkts_in;  /* pkts_in at the last tick */
+	uint64_t ev_endpoint; /* the endpoint last reported */
 	/* line 1: the encap side's (atomic updates: more than one lcore may encap) */
 	uint32_t msgid_out __rte_cache_aligned; /* last outbound message ID used */
 	uint32_t pad1;
@@ -56,8 +61,15 @@ struct sa {
 	struct cb_sa_keys keys_out __rte_cache_aligned;
 } __rte_cache_aligned;
 
+enum sa_ev_flags {
+	SA_EV_FIRST = 1 << 0,	/* DPIF_EV_FIRST sent */
+	SA_EV_IDLE = 1 << 1,	/* DPIF_EV_IDLE sent (cleared by the next packet) */
+	SA_EV_EXHAUST = 1 << 2, /* DPIF_EV_EXHAUST sent */
+};
+
 /* 7 lines of state (2-3 touched per packet) + 2 x 10 lines of keys. */
 STATIC_ASSERT_SIZE(struct sa, 1728);
+_Static_assert(offsetof(struct sa, ev_endpoint) + 8 == 64, "line 0 full");
 _Static_assert(offsetof(struct sa, msgid_out) == 64, "encap line");
 _Static_assert(offsetof(struct sa, pkts_in) == 128, "decap lines");
 _Static_assert(offsetof(struct sa, keys_in) == 448, "keys after 7 lines");
@@ -84,6 +96,24 @@ sa_msgid_next(struct sa *sa, uint32_t *id)
 					      __ATOMIC_RELAXED));
 	*id = cur + 1;
 	return 0;
+}
+
+/* Reserves up to k consecutive outbound message IDs for a run of packets on one SA: returns
+ * how many (0 once the IDs are used up) and the first in *first. One atomic operation per run
+ * instead of one per packet. */
+static inline uint32_t
+sa_msgid_reserve(struct sa *sa, uint32_t k, uint32_t *first)
+{
+	uint32_t cur = __atomic_load_n(&sa->msgid_out, __ATOMIC_RELAXED), got;
+
+	do {
+		got = MIN(k, UINT32_MAX - cur);
+		if (got == 0)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&sa->msgid_out, &cur, cur + got, 1, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	*first = cur + 1;
+	return got;
 }
 
 struct sa_table;
@@ -114,8 +144,12 @@ int sa_table_del(struct sa_table *t, uint32_t spi_in);
 int sa_table_set_endpoint(struct sa_table *t, uint32_t spi_in, uint32_t addr, uint16_t port);
 /* Removes every SA added with a generation < gen; returns how many. */
 unsigned sa_table_flush_gen(struct sa_table *t, uint64_t gen);
-/* Calls fn for each SA (writer only; stops at and returns the first nonzero). */
-int sa_table_each(struct sa_table *t, int (*fn)(const struct sa *sa, void *arg), void *arg);
+/* Calls fn for each SA (writer only; stops at and returns the first nonzero). fn may change
+ * the cold fields the writer owns (ev_*) but must not add or delete SAs. */
+int sa_table_each(struct sa_table *t, int (*fn)(struct sa *sa, void *arg), void *arg);
+/* The SA after *cursor (start at 0), or NULL at the end; writer only. Resumable across calls
+ * that change the table (an SA added or deleted meanwhile may be skipped or seen twice). */
+struct sa *sa_table_iter(struct sa_table *t, uint32_t *cursor);
 /* Frees the unlinked SAs whose grace period is over; returns how many. The writer calls it
  * from its loop; add/del also reclaim as the queue fills. */
 unsigned sa_table_reclaim(struct sa_table *t);
@@ -132,6 +166,14 @@ void sa_table_stats(const struct sa_table *t, struct sa_table_stats *s);
 
 struct sa *sa_table_by_spi(const struct sa_table *t, uint32_t spi_in);
 struct sa *sa_table_by_peer(const struct sa_table *t, uint32_t peer_addr);
+
+/* The broadcast set: the newest SA of every peer that shares a network with us (net_mask != 0),
+ * once per peer. Valid, like the SAs it names, until the reader's next quiescent state. */
+struct sa_bcast {
+	uint32_t n;
+	struct sa *sa[];
+};
+const struct sa_bcast *sa_table_bcast(const struct sa_table *t);
 
 /* Tests: called with each SA instead of its rte_free (keys already wiped); NULL restores. */
 typedef void sa_table_free_hook_fn(void *arg, struct sa *sa);

@@ -143,7 +143,7 @@ mk_table(const char *name, uint32_t max)
 }
 
 static int
-count_cb(const struct sa *sa, void *arg)
+count_cb(struct sa *sa, void *arg)
 {
 	(void)sa;
 	(*(unsigned *)arg)++;

@@ -78,9 +78,10 @@ set_pkts(struct bench *b, unsigned burst, int sealed)
 
 		if (sealed)
 			memcpy(b->buf[j], b->sealed[j], b->sealed_len[j]);
-		b->pkts[i] = (struct cb_pkt){b->buf[j],
-					     sealed ? b->sealed_len[j] : (uint32_t)(8 + b->size[j]),
-					     BUFSZ, &b->keys, 0};
+		b->pkts[i] = (struct cb_pkt){
+			b->buf[j], sealed ? b->sealed_len[j] : (uint32_t)(8 + b->size[j]),
+			BUFSZ,	   &b->keys,
+			0,	   NULL};
 	}
 }
 
