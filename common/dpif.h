@@ -22,6 +22,7 @@
 #ifndef BURI_DPIF_H
 #define BURI_DPIF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/util.h"
@@ -110,6 +111,12 @@ struct dpif_shm {
 	uint8_t pad[16];
 };
 STATIC_ASSERT_SIZE(struct dpif_shm, 64);
+
+/* (common/dpif.c) The reader's full check of m, a message to the data plane if to_dp, else
+ * to the control process: magic and version (E_PROTOCOL), seq != 0 (E_PROTOCOL), an op of that
+ * direction (E_TYPE), then the op's fields (E_INVAL): the SPIs it names are not 0, keys travel
+ * only in SA_ADD, and every byte the op does not define is zero. 0 if m may be acted on. */
+int dpif_msg_check(const struct dpif_msg *m, bool to_dp) WARN_UNUSED;
 
 /* True if m is a well-formed message of this version (the reader's first check). */
 static inline int

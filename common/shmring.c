@@ -75,6 +75,19 @@ shmring_release(struct shmring *r)
 	__atomic_store_n(&r->tail, tail + 1, __ATOMIC_RELEASE);
 }
 
+void
+shmring_release_wipe(struct shmring *r)
+{
+	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+
+	/* The slot is the consumer's until the store below hands it back, so the producer never
+	 * sees a half-zeroed slot; the release order keeps the zeroing before the hand-back, and
+	 * since others reach the slot through r the stores are not dead ones a compiler may drop.
+	 */
+	memset(r->slots + (size_t)(tail & (r->size - 1)) * r->slot_size, 0, r->slot_size);
+	__atomic_store_n(&r->tail, tail + 1, __ATOMIC_RELEASE);
+}
+
 int
 shmring_pop(struct shmring *r, void *out)
 {

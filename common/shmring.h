@@ -68,6 +68,9 @@ int shmring_push(struct shmring *r, const void *msg) WARN_UNUSED;
 int shmring_peek(const struct shmring *r, void *out) WARN_UNUSED;
 /* Consumer: releases the message the last shmring_peek() returned. */
 void shmring_release(struct shmring *r);
+/* Consumer: shmring_release(), but zeroes the slot first, so that what the message carried
+ * (key bytes) does not stay in the shared memory once consumed. */
+void shmring_release_wipe(struct shmring *r);
 /* shmring_peek() then, on success, shmring_release(). */
 int shmring_pop(struct shmring *r, void *out) WARN_UNUSED;
 /* Messages waiting (either side may ask; the answer may be stale by one). */

@@ -6,11 +6,13 @@
 #          libdpdk-dev (pulls libipsec-mb-dev, libnuma-dev, ... for the data plane)
 # Tests:   clang + libclang-rt-14-dev (libFuzzer, sanitizers), llvm (llvm-symbolizer: readable
 #          sanitizer stacks, and LeakSanitizer suppressions match function names only through
-#          it), python3, openssl (the independent reference implementation), clang-format
+#          it), python3, openssl (the independent reference implementation), clang-format,
+#          iproute2 and iputils-ping (network namespace tests of the data plane)
 set -eu
 
 PKGS="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl libconfig-dev \
-libsqlite3-dev libdpdk-dev libipsec-mb-dev clang libclang-rt-14-dev llvm python3 clang-format"
+libsqlite3-dev libdpdk-dev libipsec-mb-dev clang libclang-rt-14-dev llvm python3 clang-format \
+iproute2 iputils-ping"
 
 missing=""
 for p in $PKGS; do

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The data plane's SA table (dataplane/sa_table.c): add, lookup, replace, delete, flush and
- * endpoint semantics on one lcore; then a reader on lcore 1 checking every SA it sees for
- * consistency and poison while the main lcore adds, replaces and deletes for a few seconds;
- * then that every SA ever made was freed, wiped, and only after the reader let go. */
+ * endpoint semantics and the broadcast set on one lcore; then a reader on lcore 1 checking
+ * every SA it sees (by SPI, by peer, in the broadcast set) for consistency and poison while the
+ * main lcore adds, replaces and deletes for a few seconds; then that every SA ever made was freed,
+ * wiped, and only after the reader let go. */
 #include "dataplane/sa_table.h" /* first: see its note on container_of */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,10 +334,115 @@ test_semantics(void)
 	TEST_DONE();
 }
 
+/* True if b names sa. */
+static bool
+bcast_has(const struct sa_bcast *b, const struct sa *sa)
+{
+	for (uint32_t i = 0; b != NULL && sa != NULL && i < b->n; i++)
+		if (b->sa[i] == sa)
+			return true;
+	return false;
+}
+
+static uint32_t
+bcast_n(const struct sa_table *t)
+{
+	const struct sa_bcast *b = sa_table_bcast(t);
+
+	return b == NULL ? 0 : b->n;
+}
+
+static void
+test_bcast(void)
+{
+	enum { P1 = 0x0a000011, P2 = 0x0a000012, P3 = 0x0a000013 };
+	struct sa_table *t = mk_table("bcast", 16);
+	struct dpif_sa d;
+	struct sa *s1, *s2, *s3;
+
+	TEST_START("broadcast set: newest SA per peer, only peers sharing a network");
+	ASSERT_TRUE(t != NULL);
+	if (t == NULL) {
+		TEST_DONE();
+		return;
+	}
+	ASSERT_INT_EQ(bcast_n(t), 0);
+	mk_sa(&d, 1, 1, P1); /* net_mask 1 */
+	ASSERT_INT_EQ(sa_table_add(t, &d, 1), 0);
+	s1 = sa_table_by_spi(t, 1);
+	ASSERT_INT_EQ(bcast_n(t), 1);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s1));
+	mk_sa(&d, 2, 2, P2);
+	d.net_mask = 0; /* a peer we share no network with */
+	ASSERT_INT_EQ(sa_table_add(t, &d, 2), 0);
+	s2 = sa_table_by_spi(t, 2);
+	ASSERT_INT_EQ(bcast_n(t), 1);
+	ASSERT_TRUE(!bcast_has(sa_table_bcast(t), s2));
+
+	/* a second SA of P1 (a rekey): one entry for P1, the newest */
+	mk_sa(&d, 3, 3, P1);
+	d.net_mask = 6;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 3), 0);
+	s3 = sa_table_by_spi(t, 3);
+	ASSERT_INT_EQ(bcast_n(t), 1);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s3));
+	ASSERT_TRUE(!bcast_has(sa_table_bcast(t), s1));
+
+	/* replacements: the set follows the new SA and its net_mask */
+	d.net_mask = 0;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 3), 0);
+	ASSERT_INT_EQ(bcast_n(t), 0);
+	d.net_mask = 4;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 3), 0);
+	ASSERT_TRUE(sa_table_by_spi(t, 3) != s3);
+	s3 = sa_table_by_spi(t, 3);
+	ASSERT_INT_EQ(bcast_n(t), 1);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s3));
+	mk_sa(&d, 2, 4, P2);
+	d.net_mask = 8;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 4), 0);
+	s2 = sa_table_by_spi(t, 2);
+	ASSERT_INT_EQ(bcast_n(t), 2);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s2));
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s3));
+	mk_sa(&d, 4, 4, P3);
+	ASSERT_INT_EQ(sa_table_add(t, &d, 4), 0);
+	ASSERT_INT_EQ(bcast_n(t), 3);
+
+	/* delete: P1 falls back to its older SA; flush and delete empty the set */
+	ASSERT_INT_EQ(sa_table_del(t, 3), 0);
+	ASSERT_INT_EQ(bcast_n(t), 3);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s1));
+	ASSERT_TRUE(!bcast_has(sa_table_bcast(t), s3));
+	ASSERT_INT_EQ(sa_table_flush_gen(t, 2), 1); /* s1 */
+	ASSERT_INT_EQ(bcast_n(t), 2);
+	ASSERT_TRUE(!bcast_has(sa_table_bcast(t), s1));
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), s2));
+	ASSERT_INT_EQ(sa_table_flush_gen(t, 5), 2);
+	ASSERT_INT_EQ(bcast_n(t), 0);
+	sa_table_free(t);
+	TEST_DONE();
+}
+
 /* --- the reader on lcore 1 --- */
 
 static volatile int stop, reader_ready;
-static uint64_t r_turns, r_hits, r_bad[6], r_peer_bad;
+static uint64_t r_turns, r_hits, r_bad[6], r_peer_bad, r_bcast_seen, r_bcast_bad;
+
+/* 0 if every SA of the broadcast set b is whole (an SA of the stress test, unpoisoned). */
+static unsigned
+bcast_check(const struct sa_bcast *b)
+{
+	unsigned bad = 0;
+
+	for (uint32_t i = 0; b != NULL && i < b->n; i++) {
+		uint32_t spi = b->sa[i]->spi_in;
+
+		bad += spi == 0 || spi > NSPI || sa_consistent(b->sa[i], spi) != 0 ||
+		       b->sa[i]->net_mask == 0;
+	}
+	return bad + (b != NULL && b->n > NSPI);
+}
 
 static int
 reader(void *arg)
@@ -343,6 +450,7 @@ reader(void *arg)
 	struct sa_table *t = arg;
 	unsigned id = rte_lcore_id();
 	struct sa *held[NSPI];
+	const struct sa_bcast *b;
 
 	rte_rcu_qsbr_thread_register(qv, id);
 	rte_rcu_qsbr_thread_online(qv, id);
@@ -361,10 +469,14 @@ reader(void *arg)
 			    (p->spi_in == 0xa5a5a5a5u || p->peer_addr != (0x0a000000u | (s + 1))))
 				r_peer_bad++;
 		}
+		b = sa_table_bcast(t);
+		r_bcast_seen += b == NULL ? 0 : b->n;
+		r_bcast_bad += bcast_check(b);
 		/* everything looked up this turn must still be whole until the quiescent report */
 		for (uint32_t s = 0; s < NSPI; s++)
 			if (held[s] != NULL)
 				r_bad[sa_consistent(held[s], s + 1)]++;
+		r_bcast_bad += bcast_check(b);
 		r_turns++;
 		rte_rcu_qsbr_quiescent(qv, id);
 	}
@@ -430,8 +542,8 @@ test_concurrent(void)
 	rte_eal_wait_lcore(lcore);
 
 	printf("# %" PRIu64 " writer ops (%" PRIu64 " SAs made) in %d ms; reader: %" PRIu64
-	       " turns, %" PRIu64 " hits\n",
-	       ops, made, STRESS_MS, r_turns, r_hits);
+	       " turns, %" PRIu64 " hits, %" PRIu64 " broadcast entries\n",
+	       ops, made, STRESS_MS, r_turns, r_hits, r_bcast_seen);
 	ASSERT_TRUE(made > 10000);
 	ASSERT_TRUE(r_turns > 1000);
 	ASSERT_TRUE(r_hits > 10000);
@@ -441,6 +553,8 @@ test_concurrent(void)
 	ASSERT_INT_EQ(r_bad[4], 0); /* torn keys */
 	ASSERT_INT_EQ(r_bad[5], 0); /* torn endpoint */
 	ASSERT_INT_EQ(r_peer_bad, 0);
+	ASSERT_TRUE(r_bcast_seen > 10000);
+	ASSERT_INT_EQ(r_bcast_bad, 0); /* a broadcast set naming a freed or torn SA */
 	TEST_DONE();
 
 	TEST_START("stress: everything reclaimed and wiped");
@@ -486,6 +600,7 @@ main(int argc, char **argv)
 	}
 
 	test_semantics();
+	test_bcast();
 	test_concurrent();
 
 	quarantine_drain();

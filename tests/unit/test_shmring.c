@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The shared-memory SPSC ring (common/shmring.h): FIFO order, full and empty, wrap-around;
- * then two processes on a MAP_SHARED mapping with the producer, and then the consumer,
- * killed with SIGKILL at random moments and restarted: no message is lost or torn, the
- * ring never wedges, and a consumer's death delivers at most one message twice. Also pins the
- * sizes of the dpif.h messages both processes compile.
+ * release_wipe leaving no consumed bytes behind; then two processes on a MAP_SHARED mapping
+ * with the producer, and then the consumer, killed with SIGKILL at random moments and
+ * restarted: no message is lost or torn, the ring never wedges, and a consumer's death
+ * delivers at most one message twice. Also pins the sizes of the dpif.h messages both
+ * processes compile.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -74,6 +75,55 @@ test_basic(void)
 	ASSERT_TRUE(order_ok);
 	r->head = r->tail + SIZE + 1; /* a corrupt producer counter */
 	ASSERT_INT_EQ(shmring_pop(r, out), E_RANGE);
+	TEST_DONE();
+}
+
+static void
+test_release_wipe(void)
+{
+	static _Alignas(64) uint8_t mem[sizeof(struct shmring) + SIZE * SLOT];
+	static const uint8_t zero[SLOT];
+	struct shmring *r = (struct shmring *)mem;
+	uint8_t m[SLOT], out[SLOT], want[SLOT];
+	uint64_t idx;
+	int wiped_ok = 1, kept_ok = 1, order_ok = 1;
+
+	TEST_START("release_wipe zeroes exactly the consumed slot, over several laps");
+	ASSERT_INT_EQ(shmring_init(mem, SIZE, SLOT), 0);
+	fill(m, 0);
+	ASSERT_INT_EQ(shmring_push(r, m), 0);
+	ASSERT_INT_EQ(shmring_peek(r, out), 0);
+	shmring_release(r); /* the plain release leaves the bytes: what release_wipe fixes */
+	ASSERT_MEM_EQ(r->slots, m, SLOT);
+	for (uint64_t i = 1; i < 3 * SIZE + 5; i += 2) { /* two messages a turn */
+		size_t slot = (size_t)(i & (SIZE - 1)) * SLOT;
+		size_t next = (size_t)((i + 1) & (SIZE - 1)) * SLOT;
+
+		fill(m, i);
+		if (shmring_push(r, m) != 0)
+			order_ok = 0;
+		fill(m, i + 1);
+		if (shmring_push(r, m) != 0)
+			order_ok = 0;
+		if (shmring_peek(r, out) != 0 || !intact(out, &idx) || idx != i)
+			order_ok = 0;
+		shmring_release_wipe(r);
+		if (memcmp(r->slots + slot, zero, SLOT) != 0)
+			wiped_ok = 0;
+		fill(want, i + 1); /* the next message, still unconsumed, is untouched */
+		if (memcmp(r->slots + next, want, SLOT) != 0)
+			kept_ok = 0;
+		if (shmring_peek(r, out) != 0 || !intact(out, &idx) || idx != i + 1)
+			order_ok = 0;
+		shmring_release_wipe(r);
+		if (memcmp(r->slots + next, zero, SLOT) != 0)
+			wiped_ok = 0;
+	}
+	ASSERT_TRUE(wiped_ok);
+	ASSERT_TRUE(kept_ok);
+	ASSERT_TRUE(order_ok);
+	ASSERT_INT_EQ(shmring_count(r), 0);
+	ASSERT_INT_EQ(shmring_check(mem, sizeof(mem), SIZE, SLOT), 0);
 	TEST_DONE();
 }
 
@@ -233,6 +283,7 @@ int
 main(void)
 {
 	test_basic();
+	test_release_wipe();
 	test_producer_killed();
 	test_consumer_killed();
 	test_dpif_abi();

@@ -16,11 +16,10 @@
 #include <time.h>
 #include <x86intrin.h>
 
-#include <intel-ipsec-mb.h>
-
 #include "common/crypto.h"
 #include "common/pkt.h"
 #include "dataplane/crypto_batch.h"
+#include "tools/bench/ceiling.h"
 
 enum {
 	BURST = 32,
@@ -36,12 +35,11 @@ static const size_t imix[12] = {64, 594, 64, 64, 594, 64, 1518, 64, 594, 64, 594
 struct bench {
 	struct cb_ctx *ctx;
 	struct cb_sa_keys keys;
-	IMB_MGR *mgr; /* the ceiling's own manager */
+	struct ceiling *ceil; /* the ceiling's rows only */
 	size_t size[NPKT];
-	uint8_t *buf[NPKT], *sealed[NPKT], *scratch[NPKT];
+	uint8_t *buf[NPKT], *sealed[NPKT];
 	uint32_t sealed_len[NPKT];
 	struct cb_pkt pkts[BURST];
-	uint8_t tag[NPKT][20];
 };
 
 typedef void bench_fn(struct bench *b, unsigned burst);
@@ -107,58 +105,22 @@ restore_only(struct bench *b, unsigned burst)
 	set_pkts(b, burst, 1);
 }
 
-/* Ceiling: one job per packet, the packet already padded, IV and header in place. */
-static void
-raw_job(struct bench *b, unsigned j, int enc)
-{
-	IMB_JOB *job = IMB_GET_NEXT_JOB(b->mgr);
-	size_t ct = (b->size[j] / 16 + 1) * 16;
-	uint8_t *src = enc ? b->buf[j] : b->sealed[j];
-
-	job->src = src;
-	job->dst = enc ? src + 8 : b->scratch[j];
-	job->enc_keys = b->keys.enc;
-	job->dec_keys = b->keys.dec;
-	job->key_len_in_bytes = IMB_KEY_256_BYTES;
-	job->cipher_start_src_offset_in_bytes = 8;
-	job->msg_len_to_cipher_in_bytes = ct;
-	job->iv = src + 8 + ct;
-	job->iv_len_in_bytes = 16;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = 8 + ct + 16;
-	job->auth_tag_output = b->tag[j];
-	job->auth_tag_output_len_in_bytes = 12;
-	job->u.HMAC._hashed_auth_key_xor_ipad = b->keys.ipad;
-	job->u.HMAC._hashed_auth_key_xor_opad = b->keys.opad;
-	job->cipher_mode = IMB_CIPHER_CBC;
-	job->cipher_direction = enc ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
-	job->hash_alg = IMB_AUTH_HMAC_SHA_1;
-	job->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-	job = IMB_SUBMIT_JOB_NOCHECK(b->mgr);
-	while (job != NULL)
-		job = IMB_GET_COMPLETED_JOB(b->mgr);
-}
-
 static void
 raw_seal(struct bench *b, unsigned burst)
 {
-	for (unsigned i = 0; i < BURST; i++)
-		raw_job(b, burst * BURST + i, 1);
+	ceiling_seal(b->ceil, burst * BURST, BURST);
 }
 
 static void
 raw_open(struct bench *b, unsigned burst)
 {
-	for (unsigned i = 0; i < BURST; i++)
-		raw_job(b, burst * BURST + i, 0);
+	ceiling_open(b->ceil, burst * BURST, BURST);
 }
 
 static void
 raw_flush(struct bench *b)
 {
-	while (IMB_FLUSH_JOB(b->mgr) != NULL)
-		while (IMB_GET_COMPLETED_JOB(b->mgr) != NULL)
-			;
+	ceiling_flush(b->ceil);
 }
 
 /* The ceiling as a synchronous burst API would see it: flushed after every burst. */
@@ -198,7 +160,7 @@ run_once(struct bench *b, bench_fn *fn)
 			fn(b, k);
 		pkts += NPKT;
 	} while (__rdtsc() - t0 < limit);
-	if (b->mgr != NULL)
+	if (b->ceil != NULL)
 		raw_flush(b);
 	return (double)pkts * tsc_hz / (double)(__rdtsc() - t0);
 }
@@ -288,8 +250,7 @@ bench_init(struct bench *b, struct cb_ctx *ctx, const struct dirkey *k)
 	for (unsigned j = 0; j < NPKT; j++) {
 		b->buf[j] = aligned_alloc(64, BUFSZ);
 		b->sealed[j] = aligned_alloc(64, BUFSZ);
-		b->scratch[j] = aligned_alloc(64, BUFSZ);
-		if (b->buf[j] == NULL || b->sealed[j] == NULL || b->scratch[j] == NULL)
+		if (b->buf[j] == NULL || b->sealed[j] == NULL)
 			abort();
 	}
 	if (cb_keys_init(ctx, k, &b->keys) != 0)
@@ -314,9 +275,8 @@ main(void)
 	bench_init(&ours, cimb, &k);
 	bench_init(&ssl, cssl, &k);
 	bench_init(&raw, cimb, &k);
-	if ((raw.mgr = alloc_mb_mgr(0)) == NULL)
+	if ((raw.ceil = ceiling_new(&k, NPKT, MAXP)) == NULL)
 		return 1;
-	init_mb_mgr_auto(raw.mgr, NULL);
 	printf("# backend: %s; TSC %.3f GHz (measured against CLOCK_MONOTONIC); bursts of %d; "
 	       "median of %d x 0.2 s\n",
 	       cb_ctx_describe(cimb), tsc_hz / 1e9, BURST, REPS);
@@ -331,10 +291,11 @@ main(void)
 		set_sizes(&raw, sizes[s]);
 		prepare(&ours, c, &k);
 		prepare(&ssl, c, &k);
-		prepare(&raw, c, &k);
+		if (ceiling_prepare(raw.ceil, raw.size) != 0)
+			abort();
 		bench_size(&ours, &ssl, &raw, label);
 	}
-	free_mb_mgr(raw.mgr);
+	ceiling_free(raw.ceil);
 	cb_ctx_free(cimb);
 	cb_ctx_free(cssl);
 	crypto_free(c);
