@@ -309,11 +309,13 @@ imb_done(IMB_JOB *job)
 	p->status = job->status == IMB_STATUS_COMPLETED ? 0 : E_CRYPTO;
 }
 
-/* Submits the job the caller filled and collects whatever the manager hands back. */
+/* Submits the job the caller filled and collects whatever the manager hands back. The
+ * unchecked submit: every length and pointer was checked by seal_prep/open_check already, and
+ * the manager's own checks cost tens of cycles a packet, a tenth of a 64-byte seal. */
 static void
 imb_submit(IMB_MGR *mgr)
 {
-	IMB_JOB *job = IMB_SUBMIT_JOB(mgr);
+	IMB_JOB *job = IMB_SUBMIT_JOB_NOCHECK(mgr);
 
 	while (job != NULL) {
 		imb_done(job);

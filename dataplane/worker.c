@@ -203,9 +203,13 @@ worker_wan_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
 			rte_pktmbuf_free(m[i]);
 			continue;
 		}
-		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && k < DP_BURST &&
+		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
 		    (off[k] = tunnel_payload(w, f, dl, &len[k])) != 0) {
 			dm[k++] = m[i];
+			if (k == DP_BURST) { /* callers may pass more than a burst */
+				decap_frames(w, dm, off, len, k);
+				k = 0;
+			}
 			continue;
 		}
 		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))

@@ -16,6 +16,8 @@
  * of worker time each.
  *
  *   buri-bench-dp [EAL arguments]      (default: --no-huge -m 512 --no-shconf --no-pci -l 0)
+ *
+ * For profiling one point: BURI_BENCH_SIZE=64|512|1420|imix, BURI_BENCH_DIR=encap|decap.
  */
 #define ALLOW_EXPERIMENTAL_API
 
@@ -335,7 +337,7 @@ report(const char *label, const char *dir, double pps, double avg, double ceil)
 }
 
 static void
-bench_size(struct rig *r, struct ceiling *ce, size_t fixed)
+bench_size(struct rig *r, struct ceiling *ce, size_t fixed, const char *dir)
 {
 	size_t csz[NCEIL];
 	double avg = 0;
@@ -349,8 +351,10 @@ bench_size(struct rig *r, struct ceiling *ce, size_t fixed)
 	if (ceiling_prepare(ce, csz) != 0)
 		die("ceiling");
 	snprintf(label, sizeof(label), fixed ? "%zu" : "IMIX", fixed);
-	report(label, "encap", ours(r, 0), avg, ceiling_pps(ce, 0));
-	report(label, "decap", ours(r, 1), avg, ceiling_pps(ce, 1));
+	if (dir == NULL || strcmp(dir, "encap") == 0)
+		report(label, "encap", ours(r, 0), avg, ceiling_pps(ce, 0));
+	if (dir == NULL || strcmp(dir, "decap") == 0)
+		report(label, "decap", ours(r, 1), avg, ceiling_pps(ce, 1));
 }
 
 int
@@ -375,8 +379,13 @@ main(int argc, char **argv)
 	printf("# ceiling: intel-ipsec-mb jobs alone, in flight across bursts, same sizes\n");
 	printf("%-5s %-6s %8s %8s %8s %10s %6s\n", "size", "dir", "Mpps", "Gbit/s", "cyc/pkt",
 	       "ceil Mpps", "/ceil");
-	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
-		bench_size(&r, ce, sizes[s]);
+	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
+		const char *only = getenv("BURI_BENCH_SIZE");
+
+		if (only == NULL ||
+		    (sizes[s] == 0 ? strcmp(only, "imix") == 0 : (size_t)atoi(only) == sizes[s]))
+			bench_size(&r, ce, sizes[s], getenv("BURI_BENCH_DIR"));
+	}
 	ceiling_free(ce);
 	return 0;
 }
