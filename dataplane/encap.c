@@ -18,8 +18,8 @@
 
 #include "dataplane/dp.h" /* first: see sa_table.h on container_of */
 
-#include <rte_ip.h>
-#include <rte_udp.h>
+#include <netinet/in.h>
+#include <string.h>
 
 #include "common/err.h"
 #include "common/pkt.h"
@@ -191,49 +191,63 @@ classify(struct dp_worker *w, struct chunk *c, struct rte_mbuf *m, struct sa **l
 	chunk_add(w, c, m, sa, ilen);
 }
 
-/* Rewrites the frame of it in place into its sealed shape and describes it for the seal. */
+/* The outer headers every packet of a run shares; per packet only the lengths, the IPv4 ID
+ * and the checksum differ, and the checksum follows from sum (the header's sum with those
+ * fields zero) by one addition. */
+struct outer {
+	uint8_t b[OUTER_LEN];
+	uint32_t sum;
+};
+
+static void
+outer_init(struct outer *o, const struct dp_worker *w, const struct rte_ether_addr *nh, uint32_t ep,
+	   uint16_t port)
+{
+	uint8_t *ip = o->b + RTE_ETHER_HDR_LEN, *udp = ip + 20;
+
+	memset(o->b, 0, sizeof(o->b));
+	memcpy(o->b, nh->addr_bytes, RTE_ETHER_ADDR_LEN);
+	memcpy(o->b + RTE_ETHER_ADDR_LEN, w->dp->mac[DP_WAN].addr_bytes, RTE_ETHER_ADDR_LEN);
+	store_be16(o->b + 12, RTE_ETHER_TYPE_IPV4);
+	ip[0] = 0x45;
+	ip[8] = 64; /* TTL; fragment offset and flags 0: DF clear, so a smaller path MTU
+		     * fragments rather than drops */
+	ip[9] = IPPROTO_UDP;
+	store_be32(ip + 12, w->view.wan_addr);
+	store_be32(ip + 16, ep);
+	store_be16(udp, w->dp->tunnel_port);
+	store_be16(udp + 2, port);
+	o->sum = inet_sum(ip, 20, 0);
+}
+
+/* Rewrites the frame of it in place into its sealed shape (one bounds check for the whole
+ * rewrite: the mbuf is one segment) and describes it for the seal. */
 static int
-frame_build(struct dp_worker *w, const struct item *it, uint32_t ep, uint16_t port,
-	    const struct rte_ether_addr *nh, uint32_t id, struct cb_pkt *p)
+frame_build(struct dp_worker *w, const struct item *it, const struct outer *o, uint32_t id,
+	    struct cb_pkt *p)
 {
 	struct rte_mbuf *m = it->m;
-	size_t sealed = pkt_sealed_len(it->ilen);
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
-	uint8_t *f;
+	uint16_t sealed = (uint16_t)pkt_sealed_len(it->ilen);
+	uint16_t inner = m->data_off + RTE_ETHER_HDR_LEN, ipid = w->ip_id++;
+	uint8_t *f, *ip;
 
-	rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
-	rte_pktmbuf_trim(m, m->data_len - it->ilen); /* Ethernet padding */
-	if ((f = (uint8_t *)rte_pktmbuf_prepend(m, PREPEND)) == NULL ||
-	    rte_pktmbuf_append(m, (uint16_t)(sealed - WIRE_HDR_LEN - it->ilen)) == NULL)
+	if (inner < PREPEND || inner - WIRE_HDR_LEN + sealed > m->buf_len)
 		return E_NOSPACE;
-	eth = (struct rte_ether_hdr *)f;
-	rte_ether_addr_copy(nh, &eth->dst_addr);
-	rte_ether_addr_copy(&w->dp->mac[DP_WAN], &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + 8 + sealed));
-	ip->packet_id = rte_cpu_to_be_16(w->ip_id++);
-	ip->fragment_offset = 0; /* DF clear: a smaller path MTU fragments rather than drops */
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->hdr_checksum = 0;
-	ip->src_addr = rte_cpu_to_be_32(w->view.wan_addr);
-	ip->dst_addr = rte_cpu_to_be_32(ep);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->src_port = rte_cpu_to_be_16(w->dp->tunnel_port);
-	udp->dst_port = rte_cpu_to_be_16(port);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + sealed));
-	udp->dgram_cksum = 0;
+	m->data_off = inner - PREPEND;
+	m->data_len = (uint16_t)(OUTER_LEN + sealed);
+	m->pkt_len = m->data_len;
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(f, o->b, OUTER_LEN);
+	ip = f + RTE_ETHER_HDR_LEN;
+	store_be16(ip + 2, (uint16_t)(20 + 8 + sealed));
+	store_be16(ip + 4, ipid);
+	store_be16(ip + 10, inet_fold(o->sum + 20 + 8 + sealed + ipid));
+	store_be16(ip + 20 + 4, (uint16_t)(8 + sealed));
 	store_be32(f + OUTER_LEN, it->sa->spi_out);
 	store_be32(f + OUTER_LEN + 4, id);
 	*p = (struct cb_pkt){f + OUTER_LEN,
 			     (uint32_t)(WIRE_HDR_LEN + it->ilen),
-			     (uint32_t)sealed,
+			     sealed,
 			     &it->sa->keys_out,
 			     0,
 			     m};
@@ -246,6 +260,7 @@ run_build(struct dp_worker *w, const struct item *it, unsigned k, struct cb_pkt 
 {
 	struct sa *sa = it[0].sa;
 	struct rte_ether_addr nh;
+	struct outer o;
 	uint32_t ep, id = 0, got, np = 0;
 	uint64_t bytes = 0;
 	uint16_t port;
@@ -256,11 +271,12 @@ run_build(struct dp_worker *w, const struct item *it, unsigned k, struct cb_pkt 
 			drop(w, it[i].m, DP_C_drop_no_route);
 		return 0;
 	}
+	outer_init(&o, w, &nh, ep, port);
 	got = sa_msgid_reserve(sa, k, &id);
 	for (unsigned i = 0; i < k; i++) {
 		if (i >= got) {
 			drop(w, it[i].m, DP_C_drop_exhausted);
-		} else if (frame_build(w, &it[i], ep, port, &nh, id + i, &p[np]) != 0) {
+		} else if (frame_build(w, &it[i], &o, id + i, &p[np]) != 0) {
 			drop(w, it[i].m, DP_C_drop_nombuf);
 		} else {
 			bytes += it[i].ilen;

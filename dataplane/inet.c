@@ -95,22 +95,6 @@ ipv4_cksum_ok(const uint8_t *ip, size_t hlen)
 	return hlen >= INET_IPV4_HLEN_MIN && inet_cksum(ip, hlen) == 0;
 }
 
-bool
-ipv4_is_mcast(uint32_t a)
-{
-	return (a & 0xf0000000) == 0xe0000000;
-}
-
-bool
-ipv4_is_bcast(uint32_t a, uint32_t ifaddr, uint32_t mask)
-{
-	if (a == 0xffffffff)
-		return true;
-	if (mask == 0xffffffff || mask == 0xfffffffe)
-		return false;
-	return a == (ifaddr | ~mask);
-}
-
 void
 eth_mcast_mac(uint32_t group, uint8_t mac[INET_ETH_ALEN])
 {

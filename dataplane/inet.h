@@ -75,11 +75,24 @@ int ipv4_parse(const uint8_t *ip, size_t len, struct ipv4_info *out) WARN_UNUSED
 /* True if the hlen-byte header at ip (hlen >= 20, all readable) has a correct checksum. */
 bool ipv4_cksum_ok(const uint8_t *ip, size_t hlen);
 
-/* Multicast (224.0.0.0/4). */
-bool ipv4_is_mcast(uint32_t a);
+/* Multicast (224.0.0.0/4). Inline: the workers ask for every overlay packet. */
+static inline bool
+ipv4_is_mcast(uint32_t a)
+{
+	return (a >> 28) == 0xe;
+}
+
 /* The limited broadcast 255.255.255.255, or the directed broadcast of ifaddr/mask unless the
  * mask is /31 or /32, which have none (RFC 3021). */
-bool ipv4_is_bcast(uint32_t a, uint32_t ifaddr, uint32_t mask);
+static inline bool
+ipv4_is_bcast(uint32_t a, uint32_t ifaddr, uint32_t mask)
+{
+	if (a == 0xffffffff)
+		return true;
+	if (mask == 0xffffffff || mask == 0xfffffffe)
+		return false;
+	return a == (ifaddr | ~mask);
+}
 /* The Ethernet address of an IPv4 multicast group: 01:00:5e and its low 23 bits (RFC 1112). */
 void eth_mcast_mac(uint32_t group, uint8_t mac[INET_ETH_ALEN]);
 

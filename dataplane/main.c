@@ -5,6 +5,7 @@
 
 #include "dataplane/dp.h" /* first: see sa_table.h on container_of */
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,19 @@ backend(const struct dp_cfg *cfg)
 	}
 }
 
+/* The TAP PMD signals the process with SIGIO when the kernel writes a frame. Blocked here,
+ * before EAL makes its threads (they inherit the mask), and unblocked only in the workers, so
+ * the signal lands in a napping worker and ends its nap at once (worker.c back_off). */
+static void
+sigio_to_workers(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static int
 eal_start(struct dp *dp)
 {
@@ -57,6 +71,7 @@ eal_start(struct dp *dp)
 		log_err("EAL arguments: %s", err_str(argc));
 		return argc;
 	}
+	sigio_to_workers();
 	if (rte_eal_init(argc, argv) < 0) {
 		log_err("EAL: %s", rte_strerror(rte_errno));
 		return E_IO;

@@ -22,6 +22,8 @@
 
 #include "dataplane/dp.h" /* first: see sa_table.h on container_of */
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -297,8 +299,14 @@ worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 
+	sigset_t io;
+
 	/* naps of a few microseconds need a timer slack below the default 50 us */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	/* main.c blocks SIGIO everywhere else: the TAP PMD's signal wakes a worker */
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	pthread_sigmask(SIG_UNBLOCK, &io, NULL);
 	rte_rcu_qsbr_thread_register(w->dp->qsbr, w->idx);
 	rte_rcu_qsbr_thread_online(w->dp->qsbr, w->idx);
 	while (!__atomic_load_n(&w->dp->stop, __ATOMIC_RELAXED)) {

@@ -1,9 +1,11 @@
 #!/bin/sh
 # The whole buri test suite, runnable as root on a fresh Debian 12 machine:
 #   tools/check.sh
-# 1. installs missing Debian packages (tools/deps.sh),
+# 1. installs missing Debian packages (tools/deps.sh), and reserves 256 hugepages of 2 MiB for
+#    the data plane tests if fewer are free (given back at the end),
 # 2. builds with gcc and -Werror, runs the unit, dp (DPDK in one process, --no-huge),
-#    integration, interop and lint suites,
+#    integration (the mediator over loopback, two data planes in network namespaces),
+#    interop and lint suites,
 # 3. builds with clang, AddressSanitizer and UndefinedBehaviorSanitizer, runs the unit and
 #    integration suites (the mediator under the sanitizers too),
 # 4. builds the libFuzzer targets (clang + ASan + UBSan) and runs each for FUZZ_SECONDS (20).
@@ -29,6 +31,21 @@ setup() { # setup DIR [meson options...]: configure DIR, reusing it when it exis
 
 step "dependencies"
 tools/deps.sh
+
+step "hugepages"
+huge_added=0
+free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+if [ "$free" -lt 256 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+	huge_added=$((256 - free))
+	echo $(($(cat /proc/sys/vm/nr_hugepages) + huge_added)) >/proc/sys/vm/nr_hugepages
+fi
+give_back() {
+	[ "$huge_added" -gt 0 ] &&
+		echo $(($(cat /proc/sys/vm/nr_hugepages) - huge_added)) >/proc/sys/vm/nr_hugepages
+	return 0
+}
+trap give_back EXIT
+echo "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo) free 2 MiB pages"
 
 failed=""
 

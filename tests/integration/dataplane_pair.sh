@@ -3,11 +3,7 @@
 # stand-in for buri-control until it exists). Root, network namespaces, hugepages reserved by
 # the test itself. TAP output.
 #
-#   ns bdpA-$$                                          ns bdpB-$$
-#   buri0    100.64.0.1/10  (overlay TAP)               buri0    100.64.0.2/10
-#   buriwan0 10.203.0.1/24  (mirror TAP: host stack)     buriwan0 10.203.0.2/24
-#        |  buri-dataplane A                                 |  buri-dataplane B
-#        +-- wan: net_af_packet on vA  <=== veth ===>  vB :wan --+
+# The rig (namespaces, veth, configs, addresses) is tests/harness/dprig.sh.
 #
 # Checks: the exception path (the host stacks ping each other through the data planes), SA
 # push, ping, fragmentation-needed and MSS clamping, a 4 MB TCP transfer over the overlay,
@@ -22,26 +18,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 net="python3 $here/dpnet.py"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (network namespaces)"; exit 0; }
 
-A=bdpA-$$
-B=bdpB-$$
-dir=$(mktemp -d /tmp/buri-dp.XXXXXX)
-pids=""
-huge_added=0
 n=0
 failed=0
-
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	if [ "$huge_added" -gt 0 ]; then
-		cur=$(cat /proc/sys/vm/nr_hugepages)
-		echo $((cur - huge_added)) >/proc/sys/vm/nr_hugepages
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
+. "$here/../harness/dprig.sh"
+rig_init
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
@@ -53,7 +33,6 @@ check() { # name command...: ok if the command succeeds
 		sed 's/^/# /' "$dir/check.out"
 	fi
 }
-inA() { ip netns exec "$A" "$@"; }
 pings() { # ns count args...: every echo answered
 	ns=$1
 	cnt=$2
@@ -61,79 +40,19 @@ pings() { # ns count args...: every echo answered
 	ip netns exec "$ns" ping -c "$cnt" -W 2 "$@" >"$dir/ping.out" 2>&1
 	grep -q " $cnt received, 0% packet loss" "$dir/ping.out" || { cat "$dir/ping.out"; return 1; }
 }
-inB() { ip netns exec "$B" "$@"; }
 
-# --- hugepages: 128 x 2 MiB for the two data planes (--in-memory: no mount needed) ---
-free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-if [ "$free" -lt 128 ]; then
-	cur=$(cat /proc/sys/vm/nr_hugepages)
-	huge_added=$((128 - free))
-	echo $((cur + huge_added)) >/proc/sys/vm/nr_hugepages
-fi
-
-# --- namespaces and the wire ---
-ip netns add "$A"
-ip netns add "$B"
-ip link add vA netns "$A" type veth peer name vB netns "$B"
-for ns in $A $B; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" link set lo up
-done
-inA ip link set vA up
-inB ip link set vB up
-
-mkdir -p "$dir/rt"
-conf() { # side iface prefix
-	cat >"$dir/$1.cfg" <<CFG
-eal = { file_prefix = "$3"; memory = "hugepages"; args = ["--log-level=*:error"]; };
-lcores = { main = 0; workers = [1]; };
-wan = { device = "net_af_packet0,iface=$2"; mirror = "buriwan0"; mtu = 1500; };
-overlay = { iface = "buri0"; };
-tunnel = { port = 7777; };
-pools = { mbufs = 4095; sas = 512; };
-poll = { busy = false; idle_polls = 64; sleep_max_us = 200; };
-log = { level = "info"; };
-CFG
-}
-pa=tA$$
-pb=tB$$
-conf A vA $pa
-conf B vB $pb
-start() { # side ns
-	ip netns exec "$2" env RUNTIME_DIRECTORY="$dir/rt" "$dp" -c "$dir/$1.cfg" \
-		>"$dir/$1.out" 2>"$dir/$1.log" &
-	pids="$pids $!"
-	eval "pid$1=$!"
-}
-start A "$A"
-start B "$B"
-ready() { # ns prefix
-	for _ in $(seq 100); do
-		[ -e "/dev/shm/buri-$2-dpif" ] && ip netns exec "$1" ip link show buriwan0 >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-	done
-	return 1
-}
-if ready "$A" $pa && ready "$B" $pb; then ok "both data planes start (TAPs and control channel)"; else
+if rig_up; then ok "both data planes start (TAPs and control channel)"; else
 	notok "both data planes start"
 	sed 's/^/# A: /' "$dir/A.log"
 	sed 's/^/# B: /' "$dir/B.log"
 	exit 1
 fi
-inA ip addr add 10.203.0.1/24 dev buriwan0
-inB ip addr add 10.203.0.2/24 dev buriwan0
-inA ip addr add 100.64.0.1/10 dev buri0
-inB ip addr add 100.64.0.2/10 dev buri0
 
 check "exception path: the host stacks ping each other through both data planes" \
 	inA ping -c 3 -i 0.2 -W 2 10.203.0.2
 
 # --- SAs through the rings ---
-KAB=$(python3 -c 'import os; print(os.urandom(52).hex())')
-KBA=$(python3 -c 'import os; print(os.urandom(52).hex())')
-check "SA pushed to A (ack)" $ctl -p $pa add 0x1001 0x2001 100.64.0.2 10.203.0.2:7777 "$KBA" "$KAB" 1
-check "SA pushed to B (ack)" $ctl -p $pb add 0x2001 0x1001 100.64.0.1 10.203.0.1:7777 "$KAB" "$KBA" 1
+check "SAs pushed to A and B (acks)" rig_sas
 check "ping over the overlay, 20 of 20" pings "$A" 20 -i 0.05 100.64.0.2
 check "ping the other way, large packets (1392 B, DF), 5 of 5" pings "$B" 5 -i 0.1 -M do -s 1364 100.64.0.1
 
@@ -218,6 +137,21 @@ if [ -z "$frame" ]; then notok "captured a tunnel frame"; else
 	[ $((u1 - u0)) -eq 1 ] && ok "unknown SPI dropped and counted" ||
 		notok "unknown SPI: drop_unknown_spi $u0 -> $u1"
 fi
+
+# --- telemetry (dpdk-telemetry.py speaks the same protocol) ---
+tel() { $net telemetry "$dir/rt/dpdk/$pa/dpdk_telemetry.v2" "$1"; }
+sleep 1.1 # the SA snapshot is refreshed once a second
+check "telemetry /buri/sa/list names the SA" sh -c "$net telemetry $dir/rt/dpdk/$pa/dpdk_telemetry.v2 /buri/sa/list | grep -q 4097"
+tel "/buri/sa/info,4097" >"$dir/info.json"
+check "telemetry /buri/sa/info: endpoint, packets both ways, no keys" python3 -c "
+import json; d = json.load(open('$dir/info.json'))['/buri/sa/info']
+assert d['endpoint'] == '10.203.0.2:7777' and d['peer'] == '100.64.0.2', d
+assert d['pkts_in'] > 0 and d['pkts_out'] > 0 and d['spi_out'] == 0x2001, d
+assert not any('key' in k or 'ke' == k or 'ka' == k for k in d), d"
+tel /buri/ports >"$dir/ports.json"
+check "telemetry /buri/ports: wan, overlay and mirror counters" python3 -c "
+import json; d = json.load(open('$dir/ports.json'))['/buri/ports']
+assert all(d[r]['opackets'] > 0 and d[r]['ipackets'] > 0 for r in ('wan', 'overlay', 'mirror')), d"
 
 # --- kill -9 of the process that pushes SAs: forwarding goes on ---
 # A steady ping runs while one dpctl pushes 200 SAs and is killed mid-way and another, attached
