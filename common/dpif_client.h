@@ -4,10 +4,10 @@
  * out, ACKs, dump entries and events in. No DPDK, no EAL, no hugepages.
  *
  * One client per data plane at a time: the rings have a single producer and a single
- * consumer, so two processes attached to one region (buri-control and buri-dpctl, say) would
- * corrupt them. A client that dies and is restarted is fine: it attaches with a new ctl_gen
- * and counts its seq from 1 again; ACKs still queued for its predecessor carry the old ctl_gen
- * and are told apart.
+ * consumer, so a second process attaching to a region (buri-control and buri-dpctl, say) gets
+ * E_BUSY (dpif_shm_attach's lock) rather than corrupting them. A client that dies and is restarted
+ * is fine: it attaches with a new ctl_gen and counts its seq from 1 again; ACKs still queued for
+ * its predecessor carry the old ctl_gen and are told apart.
  */
 #ifndef BURI_DPIF_CLIENT_H
 #define BURI_DPIF_CLIENT_H
@@ -27,7 +27,8 @@ struct dpif_client {
 };
 
 /* Maps the region of the data plane with file prefix prefix. 0, E_NOTFOUND (no data plane
- * has created it), E_INVAL (not a region of this version, or a bad prefix), E_IO. */
+ * has created it), E_BUSY (another control process is attached), E_INVAL (not a region of
+ * this version, or a bad prefix), E_IO. */
 int dpif_client_attach(struct dpif_client *c, const char *prefix, uint64_t ctl_gen) WARN_UNUSED;
 /* Unmaps; c may be attached or not (zeroed). */
 void dpif_client_detach(struct dpif_client *c);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,7 +53,7 @@ map(int fd, struct dpif_region *r)
 int
 dpif_shm_create(const char *prefix, uint64_t pid, struct dpif_region *out)
 {
-	struct dpif_region r = {0};
+	struct dpif_region r = {.lock_fd = -1};
 	uint64_t gen;
 	int fd, e;
 
@@ -86,7 +87,7 @@ dpif_shm_create(const char *prefix, uint64_t pid, struct dpif_region *out)
 }
 
 static int
-check(const struct dpif_region *r)
+header_check(const struct dpif_region *r)
 {
 	const struct dpif_shm *h = r->hdr;
 
@@ -94,6 +95,12 @@ check(const struct dpif_region *r)
 	    h->version != DPIF_VERSION || h->ring_offset[0] != ring_off(0) ||
 	    h->ring_offset[1] != ring_off(1))
 		return E_INVAL;
+	return 0;
+}
+
+static int
+rings_check(const struct dpif_region *r)
+{
 	if (shmring_check(r->to_dp, shmring_bytes(DPIF_RING_SIZE, DPIF_MSG_SIZE), DPIF_RING_SIZE,
 			  DPIF_MSG_SIZE) != 0 ||
 	    shmring_check(r->to_ctl, shmring_bytes(DPIF_RING_SIZE, DPIF_MSG_SIZE), DPIF_RING_SIZE,
@@ -102,14 +109,30 @@ check(const struct dpif_region *r)
 	return 0;
 }
 
+/* The counters the control side owns, put back in range (it holds the lock: no other
+ * control process can be using them). A consumer that released more than was produced, or a
+ * producer behind its consumer, would otherwise wedge the ring for every later attacher. */
+static void
+repair(const struct dpif_region *r)
+{
+	uint64_t head = __atomic_load_n(&r->to_ctl->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = __atomic_load_n(&r->to_dp->tail, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&r->to_ctl->tail, __ATOMIC_RELAXED) > head)
+		__atomic_store_n(&r->to_ctl->tail, head, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&r->to_dp->head, __ATOMIC_RELAXED) < tail)
+		__atomic_store_n(&r->to_dp->head, tail, __ATOMIC_RELEASE);
+}
+
 int
 dpif_shm_attach(const char *prefix, struct dpif_region *out)
 {
 	struct dpif_region r = {0};
 	struct stat st;
-	int fd, e;
+	int fd, lock, e;
 
 	memset(out, 0, sizeof(*out));
+	out->lock_fd = -1;
 	if ((e = shm_name(prefix, r.name, sizeof(r.name))) != 0)
 		return e;
 	if ((fd = shm_open(r.name, O_RDWR, 0)) < 0)
@@ -118,9 +141,23 @@ dpif_shm_attach(const char *prefix, struct dpif_region *out)
 		close(fd);
 		return E_INVAL;
 	}
-	if ((e = map(fd, &r)) != 0)
+	if ((lock = dup(fd)) < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+		e = lock >= 0 && errno == EWOULDBLOCK ? E_BUSY : E_IO;
+		if (lock >= 0)
+			close(lock);
+		close(fd);
 		return e;
-	if ((e = check(&r)) != 0) {
+	}
+	r.lock_fd = lock;
+	if ((e = map(fd, &r)) != 0) {
+		close(lock);
+		return e;
+	}
+	if ((e = header_check(&r)) == 0) {
+		repair(&r);
+		e = rings_check(&r);
+	}
+	if (e != 0) {
 		dpif_shm_detach(&r);
 		return e;
 	}
@@ -135,6 +172,9 @@ dpif_shm_detach(struct dpif_region *r)
 		munmap(r->hdr, r->len);
 	r->hdr = NULL;
 	r->to_dp = r->to_ctl = NULL;
+	if (r->lock_fd > 0)
+		close(r->lock_fd); /* the lock goes with the last descriptor */
+	r->lock_fd = -1;
 }
 
 void

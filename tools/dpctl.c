@@ -445,6 +445,13 @@ attach(struct dpif_client *c, const struct opts *o)
 		    o->prefix, o->prefix);
 		return EXIT_FAILED;
 	}
+	if (r == E_BUSY) {
+		say(o,
+		    "another control process (buri-control or buri-dpctl) is attached to the "
+		    "data plane '%s'; one at a time",
+		    o->prefix);
+		return EXIT_FAILED;
+	}
 	if (r != 0) {
 		say(o, "cannot attach to the data plane '%s': %s", o->prefix, err_str(r));
 		return EXIT_FAILED;

@@ -154,14 +154,19 @@ import json; d = json.load(open('$dir/ports.json'))['/buri/ports']
 assert all(d[r]['opackets'] > 0 and d[r]['ipackets'] > 0 for r in ('wan', 'overlay', 'mirror')), d"
 
 # --- kill -9 of the process that pushes SAs: forwarding goes on ---
-# A steady ping runs while one dpctl pushes 200 SAs and is killed mid-way and another, attached
-# and reading events, is killed too; then a new "control process" (a newer generation) re-pushes
-# the working SA and flushes what older generations left: the half-done batch goes, the tunnel
-# stays, and nothing is lost.
+# A steady ping runs while a dpctl attached and reading events is killed, then another one
+# pushing 200 SAs is killed mid-batch (one control process at a time: the channel's lock); a
+# new "control process" (a newer generation) then re-pushes the working SA and flushes what
+# older generations left: the half-done batch goes, the tunnel stays, nothing is lost.
 inA ping -c 60 -i 0.05 -W 2 100.64.0.2 >"$dir/steady.out" 2>&1 &
 steady=$!
 $ctl -p $pa events 30 >"$dir/events.out" 2>&1 &
 ev=$!
+sleep 0.5
+check "a second control process is refused while one is attached" sh -c \
+	"! $ctl -p $pa dump >$dir/busy.out 2>&1 && grep -q 'another control process' $dir/busy.out"
+kill -9 $ev
+wait $ev 2>/dev/null
 i=0
 while [ $i -lt 200 ]; do
 	echo "add $((0x5000 + i)) $((0x6000 + i)) 100.64.1.$((i % 250 + 1)) 10.203.0.2:7777 $KBA $KAB 1"
@@ -169,13 +174,14 @@ while [ $i -lt 200 ]; do
 done >"$dir/batch"
 $ctl -p $pa batch <"$dir/batch" >"$dir/batch.out" 2>&1 &
 bt=$!
-sleep 0.05
-kill -9 $bt $ev
-wait $bt $ev 2>/dev/null
+sleep 0.1
+kill -9 $bt
+wait $bt 2>/dev/null
 wait $steady
 grep -q " 60 received, 0% packet loss" "$dir/steady.out" &&
 	ok "kill -9 of two dpctl (one mid-batch): a steady ping loses nothing (60 of 60)" ||
 	{ notok "kill -9 of dpctl: steady ping"; sed 's/^/# /' "$dir/steady.out" | tail -3; }
+echo "# SAs on A after the killed batch: $($ctl -p $pa dump | grep -c '^sa ')"
 gen=$(date +%s%N)
 check "a new generation re-pushes the working SA" \
 	$ctl -p $pa -g "$gen" add 0x1001 0x2001 100.64.0.2 10.203.0.2:7777 "$KBA" "$KAB" 1

@@ -5,6 +5,7 @@
  * half-made region, is refused; a restarted data plane makes a new generation.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -119,11 +120,73 @@ test_refusals(void)
 	TEST_DONE();
 }
 
+/* A child attaches and reports, through its exit status, what attach said. */
+static int
+attach_in_child(int hold_ms)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct dpif_region r;
+		int e = dpif_shm_attach(prefix, &r);
+
+		if (e == 0 && hold_ms > 0)
+			usleep((useconds_t)hold_ms * 1000);
+		_exit(e == 0 ? 0 : e == E_BUSY ? 3 : 4);
+	}
+	if (hold_ms > 0)
+		return pid;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+test_one_control(void)
+{
+	struct dpif_region dp, ctl;
+	struct dpif_msg m;
+	int holder, status;
+
+	TEST_START("one control process at a time; kill -9 frees the lock; counters repaired");
+	ASSERT_INT_EQ(dpif_shm_create(prefix, (uint64_t)getpid(), &dp), 0);
+	ASSERT_INT_EQ(dpif_shm_attach(prefix, &ctl), 0);
+	ASSERT_INT_EQ(attach_in_child(0), 3); /* E_BUSY while we hold it */
+	dpif_shm_detach(&ctl);
+	ASSERT_INT_EQ(attach_in_child(0), 0);
+	holder = attach_in_child(10000); /* holds it, then is killed */
+	usleep(200 * 1000);
+	ASSERT_INT_EQ(dpif_shm_attach(prefix, &ctl), E_BUSY);
+	kill(holder, SIGKILL);
+	waitpid(holder, &status, 0);
+	ASSERT_INT_EQ(dpif_shm_attach(prefix, &ctl), 0);
+	/* a predecessor (two consumers, say) released more than was produced, or its producer
+	 * counter fell behind the consumer: both repaired by the next attacher */
+	m = msg(DPIF_SA_ADD, 1);
+	ASSERT_INT_EQ(shmring_push(ctl.to_dp, &m), 0);
+	ASSERT_INT_EQ(shmring_pop(dp.to_dp, &m), 0);
+	__atomic_store_n(&ctl.to_ctl->tail, ctl.to_ctl->head + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctl.to_dp->head, 0, __ATOMIC_RELEASE);
+	dpif_shm_detach(&ctl);
+	if (dpif_shm_attach(prefix, &ctl) != 0) {
+		ASSERT_TRUE(0);
+		return;
+	}
+	ASSERT_TRUE(ctl.to_ctl->tail == ctl.to_ctl->head);
+	ASSERT_TRUE(ctl.to_dp->head == ctl.to_dp->tail);
+	ASSERT_INT_EQ(shmring_count(ctl.to_ctl), 0);
+	dpif_shm_detach(&ctl);
+	dpif_shm_unlink(&dp);
+	dpif_shm_detach(&dp);
+	TEST_DONE();
+}
+
 int
 main(void)
 {
 	snprintf(prefix, sizeof(prefix), "test-%d", (int)getpid());
 	test_exchange();
 	test_refusals();
+	test_one_control();
 	return test_finish();
 }

@@ -122,7 +122,7 @@ static uint16_t
 null_port(const char *name, struct rte_mempool *pool)
 {
 	struct rte_eth_conf conf = {0};
-	uint16_t port;
+	uint16_t port = 0;
 
 	if (rte_vdev_init(name, "no-rx=1") != 0 || rte_eth_dev_get_port_by_name(name, &port) != 0 ||
 	    rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
