@@ -54,7 +54,8 @@ check_to_dp(const struct dpif_msg *m)
 
 	switch (m->op) {
 	case DPIF_SA_ADD:
-		ok = sa->spi_in != 0 && sa->spi_out != 0 && sa->peer_addr != 0;
+		ok = sa->spi_in != 0 && sa->spi_out != 0 && sa->peer_addr != 0 &&
+		     (sa->flags & ~DPIF_SA_FLAGS) == 0;
 		break;
 	case DPIF_SA_DEL:
 		ok = sa->spi_in != 0 && only_spi_ep(sa, false);

@@ -54,6 +54,15 @@ enum dpif_op {
 	DPIF_EV_EXHAUST = 69,  /* outbound message IDs nearly used up: rekey */
 };
 
+/* SA flags. STANDBY: the SA receives, but packets to the peer keep using the peer's current SA
+ * until this one is pushed again without the flag. A rekey without loss: both sides add the new
+ * SA as standby, then both push it again active, then both delete the old one; each side can
+ * decrypt the new SPI before the other starts sending on it. */
+enum dpif_sa_flags {
+	DPIF_SA_STANDBY = 1 << 0,
+	DPIF_SA_FLAGS = DPIF_SA_STANDBY, /* every flag this version knows */
+};
+
 /* An SA: one tunnel to one peer, both directions. Addresses and ports host order. */
 struct dpif_sa {
 	uint32_t spi_in;    /* our inbound SPI: names the SA */
@@ -61,7 +70,7 @@ struct dpif_sa {
 	uint32_t peer_addr; /* the peer's overlay address (its identity) */
 	uint32_t ep_addr;   /* the peer's current endpoint (underlay) */
 	uint16_t ep_port;
-	uint16_t flags;
+	uint16_t flags;	    /* enum dpif_sa_flags */
 	uint32_t msgid_out; /* the last outbound message ID used (0 for a new SA) */
 	uint64_t net_mask;  /* networks shared with the peer (broadcast replication) */
 	uint8_t in_ke[WIRE_KE_LEN], in_ka[WIRE_KA_LEN];	  /* keys of packets from the peer */

@@ -359,7 +359,11 @@ sa_table_add(struct sa_table *t, const struct dpif_sa *d, uint64_t ctl_gen)
 		t->freed--;
 		return E_FULL;
 	}
-	if (rte_hash_add_key_data(t->by_peer, &sa->peer_addr, sa) != 0) {
+	/* a standby SA only receives; but one that replaces the peer's current SA must take its
+	 * place there (the old one is about to be freed) */
+	if ((!(sa->flags & DPIF_SA_STANDBY) ||
+	     (old != NULL && sa_table_by_peer(t, sa->peer_addr) == old)) &&
+	    rte_hash_add_key_data(t->by_peer, &sa->peer_addr, sa) != 0) {
 		/* roll back; sa may have been seen, so it goes through the grace period */
 		if (old != NULL)
 			(void)rte_hash_add_key_data(t->by_spi, &sa->spi_in, old);

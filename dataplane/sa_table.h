@@ -135,8 +135,10 @@ void sa_table_free(struct sa_table *t);
 
 /* Adds d under the control generation ctl_gen, or replaces the SA with d->spi_in: the new SA
  * is built and published before the old one is unlinked; the old one is freed after a grace
- * period. A replacement with the same inbound and outbound keys keeps the replay window and
- * the counters and never moves the message ID backwards. 0, E_INVAL (SPI 0), E_NOMEM, E_FULL. */
+ * period. A DPIF_SA_STANDBY SA is found by its SPI only (it receives) and becomes the peer's
+ * SA for sending when pushed again without the flag. A replacement with the same inbound and
+ * outbound keys keeps the replay window and the counters and never moves the message ID backwards.
+ * 0, E_INVAL (SPI 0), E_NOMEM, E_FULL. */
 int sa_table_add(struct sa_table *t, const struct dpif_sa *d, uint64_t ctl_gen) WARN_UNUSED;
 /* Removes the SA of spi_in; 0 also when there is none. */
 int sa_table_del(struct sa_table *t, uint32_t spi_in);

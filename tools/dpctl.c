@@ -170,6 +170,17 @@ keys(const struct opts *o, const char *what, const char *s, uint8_t *ke, uint8_t
 }
 
 static bool
+standby(const struct opts *o, const char *arg, uint16_t *flags)
+{
+	if (strcmp(arg, "standby") != 0) {
+		say(o, "add: the word after NET_MASK can only be 'standby', not '%s'", arg);
+		return false;
+	}
+	*flags |= DPIF_SA_STANDBY;
+	return true;
+}
+
+static bool
 parse_add(const struct opts *o, char **argv, int argc, struct req *q)
 {
 	struct dpif_sa *sa = &q->sa;
@@ -180,7 +191,8 @@ parse_add(const struct opts *o, char **argv, int argc, struct req *q)
 	       endpoint(o, "EP_ADDR:PORT", argv[3], &sa->ep_addr, &sa->ep_port) &&
 	       keys(o, "KEYS_IN_HEX", argv[4], sa->in_ke, sa->in_ka) &&
 	       keys(o, "KEYS_OUT_HEX", argv[5], sa->out_ke, sa->out_ka) &&
-	       (argc < 7 || num(o, "NET_MASK", argv[6], 0, UINT64_MAX, &sa->net_mask));
+	       (argc < 7 || num(o, "NET_MASK", argv[6], 0, UINT64_MAX, &sa->net_mask)) &&
+	       (argc < 8 || standby(o, argv[7], &sa->flags));
 }
 
 static bool
@@ -205,8 +217,8 @@ parse_events(const struct opts *o, char **argv, int argc, struct req *q)
 }
 
 static const struct cmd cmds[] = {
-	{"add", 6, 7,
-	 "add SPI_IN SPI_OUT PEER_ADDR EP_ADDR:PORT KEYS_IN_HEX KEYS_OUT_HEX [NET_MASK]",
+	{"add", 6, 8,
+	 "add SPI_IN SPI_OUT PEER_ADDR EP_ADDR:PORT KEYS_IN_HEX KEYS_OUT_HEX [NET_MASK [standby]]",
 	 DPIF_SA_ADD, parse_add},
 	{"del", 1, 1, "del SPI_IN", DPIF_SA_DEL, parse_del},
 	{"endpoint", 2, 2, "endpoint SPI_IN ADDR:PORT", DPIF_SA_ENDPOINT, parse_endpoint},
@@ -287,8 +299,9 @@ print_entry(void *arg, const struct dpif_msg *m)
 	fmt_addr(sa->peer_addr, peer);
 	fmt_addr(sa->ep_addr, ep);
 	printf("sa spi_in=0x%08" PRIx32 " spi_out=0x%08" PRIx32
-	       " peer=%s ep=%s:%u msgid_out=%" PRIu32 " nets=0x%" PRIx64 "\n",
-	       sa->spi_in, sa->spi_out, peer, ep, sa->ep_port, sa->msgid_out, sa->net_mask);
+	       " peer=%s ep=%s:%u msgid_out=%" PRIu32 " nets=0x%" PRIx64 "%s\n",
+	       sa->spi_in, sa->spi_out, peer, ep, sa->ep_port, sa->msgid_out, sa->net_mask,
+	       sa->flags & DPIF_SA_STANDBY ? " standby" : "");
 }
 
 static const char *

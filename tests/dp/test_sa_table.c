@@ -494,6 +494,49 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Make before break across two ends: a standby SA receives but does not send until pushed
+ * again without the flag, then keeps its state. */
+static void
+test_standby(void)
+{
+	enum { P = 0x0a000021 };
+	struct sa_table *t = mk_table("standby", 16);
+	struct dpif_sa d;
+	struct sa *old, *cur;
+
+	TEST_START("standby SA: found by SPI, not used to send until activated");
+	ASSERT_TRUE(t != NULL);
+	if (t == NULL) {
+		TEST_DONE();
+		return;
+	}
+	mk_sa(&d, 10, 1, P);
+	ASSERT_INT_EQ(sa_table_add(t, &d, 1), 0);
+	old = sa_table_by_spi(t, 10);
+	mk_sa(&d, 11, 2, P);
+	d.flags = DPIF_SA_STANDBY;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 1), 0);
+	ASSERT_TRUE(sa_table_by_spi(t, 11) != NULL);
+	ASSERT_TRUE(sa_table_by_peer(t, P) == old); /* still sending on the old one */
+	ASSERT_INT_EQ(bcast_n(t), 1);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), old));
+	sa_table_by_spi(t, 11)->pkts_in = 5; /* it received meanwhile */
+	d.flags = 0;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 1), 0); /* the same keys, now active */
+	cur = sa_table_by_spi(t, 11);
+	ASSERT_TRUE(sa_table_by_peer(t, P) == cur);
+	ASSERT_TRUE(bcast_has(sa_table_bcast(t), cur) && !bcast_has(sa_table_bcast(t), old));
+	ASSERT_INT_EQ(cur->pkts_in, 5); /* state kept across the activation */
+	ASSERT_INT_EQ(sa_table_del(t, 10), 0);
+	ASSERT_TRUE(sa_table_by_peer(t, P) == cur);
+	/* re-pushing the current SA as standby cannot leave the peer pointing at a freed SA */
+	d.flags = DPIF_SA_STANDBY;
+	ASSERT_INT_EQ(sa_table_add(t, &d, 1), 0);
+	ASSERT_TRUE(sa_table_by_peer(t, P) == sa_table_by_spi(t, 11));
+	sa_table_free(t);
+	TEST_DONE();
+}
+
 static void
 test_concurrent(void)
 {
@@ -601,6 +644,7 @@ main(int argc, char **argv)
 
 	test_semantics();
 	test_bcast();
+	test_standby();
 	test_concurrent();
 
 	quarantine_drain();

@@ -193,6 +193,28 @@ $ctl -p $pa dump >"$dir/dump.out" 2>&1
 check "ping after the resync, 10 of 10" pings "$A" 10 -i 0.05 100.64.0.2
 check "a new dpctl attaches to B and sees its SA (dump)" sh -c "$ctl -p $pb dump | grep -q 'spi_in=0x00002001'"
 
+# --- rekey without loss: new SAs as standby on both sides, then active, then the old ones go ---
+K2AB=$(python3 -c 'import os; print(os.urandom(52).hex())')
+K2BA=$(python3 -c 'import os; print(os.urandom(52).hex())')
+inA ping -c 80 -i 0.025 -W 2 100.64.0.2 >"$dir/rekey.out" 2>&1 &
+rk=$!
+sleep 0.3
+{
+	$ctl -p $pa add 0x1101 0x2101 100.64.0.2 10.203.0.2:7777 "$K2BA" "$K2AB" 1 standby &&
+		$ctl -p $pb add 0x2101 0x1101 100.64.0.1 10.203.0.1:7777 "$K2AB" "$K2BA" 1 standby &&
+		$ctl -p $pa add 0x1101 0x2101 100.64.0.2 10.203.0.2:7777 "$K2BA" "$K2AB" 1 &&
+		$ctl -p $pb add 0x2101 0x1101 100.64.0.1 10.203.0.1:7777 "$K2AB" "$K2BA" 1 &&
+		sleep 0.2 && $ctl -p $pa del 0x1001 && $ctl -p $pb del 0x2001
+} >"$dir/rekey.ctl" 2>&1
+rkst=$?
+wait $rk
+[ $rkst -eq 0 ] && grep -q " 80 received, 0% packet loss" "$dir/rekey.out" &&
+	ok "rekey to new SPIs and keys during a steady ping: 80 of 80" ||
+	{ notok "rekey without loss"; sed 's/^/# /' "$dir/rekey.ctl" "$dir/rekey.out" | tail -4; }
+$ctl -p $pa dump >"$dir/dump2.out" 2>&1
+[ "$(grep -c '^sa ' "$dir/dump2.out")" -eq 1 ] && grep -q "spi_in=0x00001101" "$dir/dump2.out" &&
+	ok "after the rekey only the new SA is left" || notok "after the rekey: $(cat "$dir/dump2.out")"
+
 kill -0 "$pidA" 2>/dev/null && kill -0 "$pidB" 2>/dev/null && ok "both data planes still running" ||
 	notok "both data planes still running"
 kill "$pidA" "$pidB"
