@@ -50,8 +50,8 @@ ivgen_free(struct ivgen *g)
 }
 
 /* Keystream for the next IVGEN_BATCH IVs: CTR over zeros is the keystream itself. */
-static int
-refill(struct ivgen *g)
+int
+ivgen_refill(struct ivgen *g)
 {
 	int outl = 0;
 
@@ -61,16 +61,5 @@ refill(struct ivgen *g)
 	    outl != (int)sizeof(zeros))
 		return E_CRYPTO;
 	g->pos = 0;
-	return 0;
-}
-
-int
-ivgen_next(struct ivgen *g, uint8_t iv[WIRE_IV_LEN])
-{
-	if (unlikely(g->pos == IVGEN_BATCH) && refill(g) != 0)
-		return E_CRYPTO;
-	memcpy(iv, g->buf + g->pos * WIRE_IV_LEN, WIRE_IV_LEN);
-	g->pos++;
-	g->used++;
 	return 0;
 }

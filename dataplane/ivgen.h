@@ -10,7 +10,9 @@
 #define BURI_IVGEN_H
 
 #include <stdint.h>
+#include <string.h>
 
+#include "common/err.h"
 #include "common/util.h"
 #include "common/wire.h"
 
@@ -31,7 +33,19 @@ struct ivgen {
 int ivgen_init(struct ivgen *g) WARN_UNUSED;
 /* Frees and wipes g; a zeroed or failed g is fine. */
 void ivgen_free(struct ivgen *g);
-/* The next IV; E_CRYPTO only if a rekey or refill fails. */
-int ivgen_next(struct ivgen *g, uint8_t iv[WIRE_IV_LEN]) WARN_UNUSED;
+/* Refills g's batch (and rekeys when due); ivgen_next's slow path. */
+int ivgen_refill(struct ivgen *g) WARN_UNUSED;
+
+/* The next IV; E_CRYPTO only if a rekey or refill fails. Inline: one per sealed packet. */
+static inline int WARN_UNUSED
+ivgen_next(struct ivgen *g, uint8_t iv[WIRE_IV_LEN])
+{
+	if (__builtin_expect(g->pos == IVGEN_BATCH, 0) && ivgen_refill(g) != 0)
+		return E_CRYPTO;
+	memcpy(iv, g->buf + g->pos * WIRE_IV_LEN, WIRE_IV_LEN);
+	g->pos++;
+	g->used++;
+	return 0;
+}
 
 #endif
