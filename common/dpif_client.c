@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/err.h"
 
@@ -144,15 +145,6 @@ still_ours(const struct dpif_client *c)
 	return dpif_client_alive(c) ? 0 : E_STATE;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 nap(void)
 {
@@ -165,7 +157,7 @@ int
 dpif_client_call(struct dpif_client *c, enum dpif_op op, const struct dpif_sa *sa, int timeout_ms,
 		 void (*fn)(void *arg, const struct dpif_msg *m), void *arg)
 {
-	uint64_t seq = 0, start = now_ms(), next_check = start + CHECK_MS, t;
+	uint64_t seq = 0, start = clock_ms(), next_check = start + CHECK_MS, t;
 	struct dpif_msg m;
 	bool sent = false;
 	int r, got;
@@ -188,7 +180,7 @@ dpif_client_call(struct dpif_client *c, enum dpif_op op, const struct dpif_sa *s
 			continue;
 		}
 		/* empty, or a malformed message dropped: time to look at the clock */
-		t = now_ms();
+		t = clock_ms();
 		if (timeout_ms >= 0 && t - start >= (uint64_t)timeout_ms)
 			return E_TIMEOUT;
 		if (t >= next_check) {

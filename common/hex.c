@@ -3,8 +3,8 @@
 
 #include "common/err.h"
 
-static int
-nibble(char c)
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -24,7 +24,7 @@ hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *outlen)
 	if (slen / 2 > cap)
 		return E_NOSPACE;
 	for (size_t i = 0; i < slen; i += 2) {
-		int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return E_ENCODING;

@@ -8,6 +8,9 @@
 
 #include "common/util.h"
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
+
 /* Decode s[0..slen) (an even number of hex digits, either case, nothing else) into out.
  * E_ENCODING for a bad digit or odd length, E_NOSPACE if more than cap bytes. */
 int hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *outlen) WARN_UNUSED;

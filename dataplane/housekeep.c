@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "dataplane/dpif_server.h"
 #include "dataplane/ifview.h"
@@ -35,15 +36,6 @@ enum {
 	HK_ARP_MAX_AGE = 300, /* seconds: forget a neighbour not seen this long */
 	HK_WANT_MAX = 16,     /* distinct next hops resolved per pass */
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void
 view_publish(struct dp *dp, const struct dp_view *v)
@@ -170,7 +162,7 @@ housekeep_run(struct dp *dp)
 	view_refresh(dp);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned n = dpif_server_poll(dp->dpif, 64);
-		uint64_t t = now_ms(), secs = t / 1000;
+		uint64_t t = clock_ms(), secs = t / 1000;
 
 		if (t >= next_view || n > 0) {
 			view_refresh(dp);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/hex.h"
 
 enum {
 	ROUTE_FIELDS = 8,   /* Iface Destination Gateway Flags RefCnt Use Metric Mask [MTU ...] */
@@ -228,18 +229,6 @@ tok_eq(const struct tok *t, const char *s)
 	return t->n == strlen(s) && memcmp(t->p, s, t->n) == 0;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 1 to 8 hex digits, nothing else. */
 static bool
 parse_hex32(const char *p, size_t n, uint32_t *v)
@@ -329,21 +318,39 @@ ifview_route_parse(const char *text, size_t len, const char *ifname, uint32_t *g
 	return found ? 0 : E_NOTFOUND;
 }
 
-int
-ifview_gateway(const char *ifname, uint32_t *gw)
+/* What ifview_gateway/ifview_arp ask of a /proc table: the parser to run on its text. */
+struct proc_job {
+	const char *ifname;
+	uint32_t *gw;
+	ifview_arp_fn *fn;
+	void *arg;
+};
+
+/* Reads the /proc table at path (bounded) and runs the job's parser on it. */
+static int
+proc_table(const char *path, const struct proc_job *j)
 {
 	char *buf;
 	size_t len;
 	int r;
 
-	if ((r = name_check(ifname)) != 0)
+	if ((r = name_check(j->ifname)) != 0)
 		return r;
 	if ((buf = malloc(IFVIEW_PROC_MAX)) == NULL)
 		return E_NOMEM;
-	if ((r = read_proc("/proc/net/route", buf, IFVIEW_PROC_MAX, &len)) == 0)
-		r = ifview_route_parse(buf, len, ifname, gw);
+	if ((r = read_proc(path, buf, IFVIEW_PROC_MAX, &len)) == 0)
+		r = j->gw != NULL ? ifview_route_parse(buf, len, j->ifname, j->gw)
+				  : ifview_arp_parse(buf, len, j->ifname, j->fn, j->arg);
 	free(buf);
 	return r;
+}
+
+int
+ifview_gateway(const char *ifname, uint32_t *gw)
+{
+	struct proc_job j = {ifname, gw, NULL, NULL};
+
+	return proc_table("/proc/net/route", &j);
 }
 
 /* A dotted quad: four decimal numbers 0-255 of 1 to 3 digits. */
@@ -428,16 +435,7 @@ ifview_arp_parse(const char *text, size_t len, const char *ifname, ifview_arp_fn
 int
 ifview_arp(const char *ifname, ifview_arp_fn *fn, void *arg)
 {
-	char *buf;
-	size_t len;
-	int r;
+	struct proc_job j = {ifname, NULL, fn, arg};
 
-	if ((r = name_check(ifname)) != 0)
-		return r;
-	if ((buf = malloc(IFVIEW_PROC_MAX)) == NULL)
-		return E_NOMEM;
-	if ((r = read_proc("/proc/net/arp", buf, IFVIEW_PROC_MAX, &len)) == 0)
-		r = ifview_arp_parse(buf, len, ifname, fn, arg);
-	free(buf);
-	return r;
+	return proc_table("/proc/net/arp", &j);
 }

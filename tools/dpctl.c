@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/dpif_client.h"
 #include "common/err.h"
@@ -270,15 +271,6 @@ parse(const struct opts *o, char **argv, int argc, struct req *q)
 
 /* --- running --- */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 fmt_addr(uint32_t a, char out[INET_ADDRSTRLEN])
 {
@@ -344,7 +336,7 @@ print_event(const struct dpif_msg *m)
 static int
 run_events(struct dpif_client *c, const struct opts *o, uint64_t seconds)
 {
-	uint64_t start = now_ms(), next_check = start + ALIVE_CHECK_MS, t;
+	uint64_t start = clock_ms(), next_check = start + ALIVE_CHECK_MS, t;
 	struct timespec nap = {0, EVENTS_NAP_MS * 1000000L};
 	struct dpif_msg m;
 
@@ -355,7 +347,7 @@ run_events(struct dpif_client *c, const struct opts *o, uint64_t seconds)
 			print_event(&m);
 			continue;
 		}
-		t = now_ms();
+		t = clock_ms();
 		if (seconds != 0 && t - start >= seconds * 1000)
 			return 0;
 		if (t >= next_check) {

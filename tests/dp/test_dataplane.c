@@ -38,6 +38,7 @@
 #include "dataplane/inet.h"
 #include "dataplane/neigh.h"
 #include "rng.h"
+#include "dp_eal.h"
 #include "test.h"
 
 TEST_DEFINE_STATE;
@@ -104,33 +105,7 @@ static struct crypto *ref; /* the reference's context (main lcore) */
 
 /* --- the free hook: poison, keep the last QUARANTINE, count --- */
 
-static struct sa *quarantine[QUARANTINE];
-static uint64_t n_hooked, n_wiped_ok;
-
-static void
-free_hook(void *arg, struct sa *sa)
-{
-	static const struct cb_sa_keys zero;
-	struct sa **slot = &quarantine[n_hooked % QUARANTINE];
-
-	(void)arg;
-	if (memcmp(&sa->keys_in, &zero, sizeof(zero)) == 0 &&
-	    memcmp(&sa->keys_out, &zero, sizeof(zero)) == 0)
-		n_wiped_ok++;
-	memset(sa, POISON, sizeof(*sa));
-	rte_free(*slot);
-	*slot = sa;
-	n_hooked++;
-}
-
-static void
-quarantine_drain(void)
-{
-	for (unsigned i = 0; i < QUARANTINE; i++) {
-		rte_free(quarantine[i]);
-		quarantine[i] = NULL;
-	}
-}
+#include "quarantine.h"
 
 /* --- small tools --- */
 
@@ -1843,27 +1818,18 @@ seed_pick(void)
 int
 main(int argc, char **argv)
 {
-	char rundir[] = "/tmp/test_dataplane_XXXXXX", prefix[64], cmd[128];
-	char *eal[] = {
-		argv[0], "--no-huge", "--no-shconf",	     "--no-pci",       "-m", "256", prefix,
-		"-l",	 "0,1",	      "--log-level=*:error", "--no-telemetry", NULL};
+	struct dp_eal e;
 	uint64_t seed = seed_pick();
 
 	(void)argc;
+	(void)argv;
 	rng_state = seed;
 	printf("# seed 0x%" PRIx64 " (BURI_TEST_SEED=0x%" PRIx64 " replays it)\n", seed, seed);
-	if (mkdtemp(rundir) == NULL || setenv("RUNTIME_DIRECTORY", rundir, 1) != 0) {
-		printf("Bail out! no runtime directory\n");
-		return 1;
-	}
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test_dataplane_%d", (int)getpid());
 	TEST_START("EAL init");
-	ASSERT_TRUE(rte_eal_init((int)ARRAY_SIZE(eal) - 1, eal) >= 0);
+	ASSERT_INT_EQ(dp_eal_start(&e, "test_dataplane", "0,1"), 0);
 	TEST_DONE();
-	if (test_state.failed_total) {
-		printf("Bail out! rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_state.failed_total)
 		return 1;
-	}
 	if ((ref = crypto_new()) == NULL)
 		die("crypto_new");
 
@@ -1871,9 +1837,6 @@ main(int argc, char **argv)
 	run_backend(CB_BACKEND_OPENSSL, "openssl");
 
 	crypto_free(ref);
-	rte_eal_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", rundir);
+	dp_eal_stop(&e);
 	return test_finish();
 }

@@ -21,9 +21,11 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/dpif_client.h"
 #include "common/err.h"
+#include "dp_eal.h"
 #include "test.h"
 
 TEST_DEFINE_STATE;
@@ -687,15 +689,6 @@ count_msg(void *arg, const struct dpif_msg *m)
 		(*stale)++;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 test_restart(void)
 {
@@ -716,10 +709,10 @@ test_restart(void)
 	dpif_client_detach(&cl);
 	ASSERT_INT_EQ(dpif_client_attach(&cl, prefix, GEN_B + 3), 0);
 	ASSERT_TRUE(dpif_client_alive(&cl));
-	t0 = now_ms();
+	t0 = clock_ms();
 	mk_sa(&d, 77, 1);
 	ASSERT_INT_EQ(dpif_client_call(&cl, DPIF_SA_ADD, &d, 200, count_msg, &stale), E_TIMEOUT);
-	ASSERT_TRUE(now_ms() - t0 >= 200 && now_ms() - t0 < 2000);
+	ASSERT_TRUE(clock_ms() - t0 >= 200 && clock_ms() - t0 < 2000);
 	ASSERT_INT_EQ(stale, 5);
 	__atomic_store_n(&srv_stop, 0, __ATOMIC_RELEASE);
 	ASSERT_INT_EQ(pthread_create(&th, NULL, serve, NULL), 0);
@@ -753,11 +746,11 @@ test_gone(void)
 	dpif_server_free(srv);
 	srv = NULL;
 	ASSERT_INT_EQ(dpif_client_attach(&other, prefix, 1), E_NOTFOUND);
-	t0 = now_ms();
+	t0 = clock_ms();
 	memset(&d, 0, sizeof(d));
 	d.spi_in = 1;
 	ASSERT_INT_EQ(dpif_client_call(&cl, DPIF_SA_DEL, &d, 5000, NULL, NULL), E_STATE);
-	ASSERT_TRUE(now_ms() - t0 < 1000);
+	ASSERT_TRUE(clock_ms() - t0 < 1000);
 	dpif_client_detach(&cl);
 	TEST_DONE();
 }
@@ -795,21 +788,13 @@ setup(void)
 int
 main(int argc, char **argv)
 {
-	char rundir[] = "/tmp/test_dpif_XXXXXX", eprefix[64], cmd[128];
-	char *eal[] = {argv[0], "--no-huge", "--no-shconf", "--no-pci", "-m",
-		       "256",	eprefix,     "-l",	    "0",	"--log-level=*:error",
-		       NULL};
+	struct dp_eal e;
 
 	(void)argc;
-	if (mkdtemp(rundir) == NULL || setenv("RUNTIME_DIRECTORY", rundir, 1) != 0) {
-		printf("Bail out! no runtime directory\n");
-		return 1;
-	}
-	snprintf(eprefix, sizeof(eprefix), "--file-prefix=test_dpif_%d", (int)getpid());
+	(void)argv;
 	snprintf(prefix, sizeof(prefix), "test-dpif-%d", (int)getpid());
-
 	TEST_START("EAL, SA table, server, client");
-	ASSERT_TRUE(rte_eal_init((int)ARRAY_SIZE(eal) - 1, eal) >= 0);
+	ASSERT_INT_EQ(dp_eal_start(&e, "test_dpif", "0"), 0);
 	if (test_state.failed_here == 0)
 		ASSERT_INT_EQ(setup(), 0);
 	TEST_DONE();
@@ -832,9 +817,6 @@ main(int argc, char **argv)
 	dpif_server_free(srv);
 	sa_table_free(sas);
 	rte_free(qv);
-	rte_eal_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", rundir);
+	dp_eal_stop(&e);
 	return test_finish();
 }

@@ -20,7 +20,9 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "common/clock.h"
 #include "common/err.h"
+#include "dp_eal.h"
 #include "test.h"
 
 TEST_DEFINE_STATE;
@@ -36,33 +38,7 @@ static struct rte_rcu_qsbr *qv;
 
 /* --- the free hook: poison, keep the last QUARANTINE, count --- */
 
-static struct sa *quarantine[QUARANTINE];
-static uint64_t n_hooked, n_wiped_ok;
-
-static void
-free_hook(void *arg, struct sa *sa)
-{
-	static const struct cb_sa_keys zero;
-	struct sa **slot = &quarantine[n_hooked % QUARANTINE];
-
-	(void)arg;
-	if (memcmp(&sa->keys_in, &zero, sizeof(zero)) == 0 &&
-	    memcmp(&sa->keys_out, &zero, sizeof(zero)) == 0)
-		n_wiped_ok++;
-	memset(sa, POISON, sizeof(*sa));
-	rte_free(*slot);
-	*slot = sa;
-	n_hooked++;
-}
-
-static void
-quarantine_drain(void)
-{
-	for (unsigned i = 0; i < QUARANTINE; i++) {
-		rte_free(quarantine[i]);
-		quarantine[i] = NULL;
-	}
-}
+#include "quarantine.h"
 
 /* --- SAs whose every field derives from (spi, ver), so a reader can check one --- */
 
@@ -485,15 +461,6 @@ reader(void *arg)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Make before break across two ends: a standby SA receives but does not send until pushed
  * again without the flag, then keeps its state. */
 static void
@@ -557,8 +524,8 @@ test_concurrent(void)
 	ASSERT_INT_EQ(rte_eal_remote_launch(reader, t, lcore), 0);
 	while (!__atomic_load_n(&reader_ready, __ATOMIC_ACQUIRE))
 		rte_pause();
-	t0 = now_ms();
-	while (now_ms() - t0 < STRESS_MS) {
+	t0 = clock_ms();
+	while (clock_ms() - t0 < STRESS_MS) {
 		for (int k = 0; k < 256; k++, ops++) {
 			uint32_t spi, op;
 
@@ -616,25 +583,16 @@ test_concurrent(void)
 int
 main(int argc, char **argv)
 {
-	char rundir[] = "/tmp/test_sa_XXXXXX", prefix[64], cmd[128];
-	char *eal[] = {argv[0], "--no-huge",	       "--no-pci", "-m", "256", prefix, "-l",
-		       "0,1",	"--log-level=*:error", NULL};
+	struct dp_eal e;
 	size_t sz;
 
 	(void)argc;
-	if (mkdtemp(rundir) == NULL || setenv("RUNTIME_DIRECTORY", rundir, 1) != 0) {
-		printf("Bail out! no runtime directory\n");
-		return 1;
-	}
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test_sa_%d", (int)getpid());
-
+	(void)argv;
 	TEST_START("EAL init");
-	ASSERT_TRUE(rte_eal_init((int)ARRAY_SIZE(eal) - 1, eal) >= 0);
+	ASSERT_INT_EQ(dp_eal_start(&e, "test_sa", "0,1"), 0);
 	TEST_DONE();
-	if (test_state.failed_total) {
-		printf("Bail out! rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_state.failed_total)
 		return 1;
-	}
 	sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 	qv = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (qv == NULL || rte_rcu_qsbr_init(qv, RTE_MAX_LCORE) != 0) {
@@ -649,9 +607,6 @@ main(int argc, char **argv)
 
 	quarantine_drain();
 	rte_free(qv);
-	rte_eal_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", rundir);
+	dp_eal_stop(&e);
 	return test_finish();
 }
