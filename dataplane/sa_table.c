@@ -109,9 +109,13 @@ hash_new(const char *kind, const struct sa_table_params *p)
 		.socket_id = p->socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
+	/* The hash's own defer queue (deleted key slots) must never be the first to fill: DPDK
+	 * 22.11 leaks the key slot when it is full. Ours (sa_defer) gets at least one entry for
+	 * every one this gets and synchronizes when full, so four times its size is enough. */
 	struct rte_hash_rcu_config rc = {
 		.v = p->v,
 		.mode = RTE_HASH_QSBR_MODE_DQ,
+		.dq_size = 4 * MAX(2 * p->max_sas, 64u),
 	};
 	struct rte_hash *h;
 
