@@ -1397,6 +1397,11 @@ struct tmpl {
 	uint8_t b[CHURN_SEALED_MAX]; /* >= ETH + CHURN_INNER_MAX */
 };
 
+struct held {
+	unsigned n;
+	const struct sa *sa[HELD_MAX];
+};
+
 static struct churn {
 	volatile int stop, ready;
 	struct crypto *c; /* the worker's, for opening what it sent */
@@ -1404,17 +1409,15 @@ static struct churn {
 	/* the worker's findings */
 	uint64_t turns, encap_ok, decap_ok, quiescent, held_checked, nombuf;
 	uint64_t poison_spi, bad_spi, bad_outer, bad_mac, bad_inner, bad_held, bad_mirror;
+	/* SA pointers the worker looked up since its last quiescent state. Per run, like the rest:
+	 * an offline worker holds nothing, and what a previous run left here is freed memory. */
+	struct held held;
 	/* inputs: overlay frames to peer p (index NPEER: broadcast), inner packets from peer p,
 	 * and those sealed under each of p's inbound SPIs with message IDs 1..NTMPL */
 	struct tmpl enc[NPEER + 1][NTMPL];
 	struct tmpl dec[NPEER][NTMPL];
 	struct tmpl pre[NPEER][CHURN_SLOTS][NTMPL];
 } ch;
-
-struct held {
-	unsigned n;
-	const struct sa *sa[HELD_MAX];
-};
 
 static uint64_t
 xs(uint64_t *s)
@@ -1643,17 +1646,17 @@ churn_turn(struct dp_worker *w, uint64_t *s, struct held *h)
 static int
 churn_worker(void *arg)
 {
-	static struct held h;
+	struct held *h = &ch.held;
 	struct dp_worker *w = arg;
 	uint64_t s = ch.seed;
 
 	rte_rcu_qsbr_thread_online(rig.dp.qsbr, 0);
 	__atomic_store_n(&ch.ready, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&ch.stop, __ATOMIC_ACQUIRE))
-		churn_turn(w, &s, &h);
+		churn_turn(w, &s, h);
 	encap_drain(w, true);
 	churn_drain(w);
-	held_check(&h);
+	held_check(h);
 	rte_rcu_qsbr_thread_offline(rig.dp.qsbr, 0);
 	return 0;
 }
