@@ -3,6 +3,7 @@
 # already there. Idempotent; needs root (or sudo) only when something is missing.
 #
 # Build:   meson ninja-build pkg-config gcc libssl-dev libconfig-dev libsqlite3-dev
+#          libjansson-dev (the control socket's JSON), libmnl-dev (netlink for buri0)
 #          libdpdk-dev (pulls libipsec-mb-dev, libnuma-dev, ... for the data plane)
 # Tests:   clang + libclang-rt-14-dev (libFuzzer, sanitizers), llvm (llvm-symbolizer: readable
 #          sanitizer stacks, and LeakSanitizer suppressions match function names only through
@@ -12,7 +13,7 @@ set -eu
 
 PKGS="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl libconfig-dev \
 libsqlite3-dev libdpdk-dev libipsec-mb-dev clang libclang-rt-14-dev llvm python3 clang-format \
-iproute2 iputils-ping"
+iproute2 iputils-ping libjansson-dev libmnl-dev"
 
 missing=""
 for p in $PKGS; do
