@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/names.h"
 
 #define PROG		"buri-dataplane"
 #define DEFAULT_CONFIG	"/etc/buri/dataplane.cfg"
@@ -26,8 +27,6 @@
 
 enum {
 	LCORE_MAX = 127,     /* RTE_MAX_LCORE - 1 in Debian's DPDK 22.11 build */
-	PREFIX_MAX = 32,     /* eal.file_prefix: it names files in /dev/shm and /var/run/dpdk */
-	IFNAME_MAX = 15,     /* IFNAMSIZ - 1 */
 	DEV_NAME_MAX = 63,   /* RTE_DEV_NAME_MAX_LEN - 1: the part of a vdev before its ',' */
 	LCORE_LIST_MAX = 80, /* "-l" value: DP_WORKERS_MAX + 1 numbers of up to 3 digits */
 };
@@ -66,40 +65,8 @@ defaults(struct dp_cfg *cfg)
 	cfg->log_syslog = false;
 }
 
-/* The validators return NULL for a good value, else the reason, to follow the quoted value. */
-
-static const char *
-prefix_problem(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > PREFIX_MAX)
-		return "must be 1 to 32 characters long";
-	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != n)
-		return "may only contain A-Z, a-z, 0-9, '_' and '-'";
-	return NULL;
-}
-
-/* What Linux's dev_valid_name() takes, less ',': the name also goes into EAL devargs, where
- * a comma would start the next key. Control characters are refused too: the name ends up in
- * logs. */
-static const char *
-ifname_problem(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > IFNAME_MAX)
-		return "must be 1 to 15 bytes long (a Linux interface name)";
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return "is not a valid interface name";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch <= ' ' || ch == 0x7f || ch == '/' || ch == ':' || ch == ',')
-			return "may not contain '/', ':', ',', white space or control characters";
-	}
-	return NULL;
-}
+/* The validators return NULL for a good value, else the reason, to follow the quoted value
+ * (common/names.h has the two the control process shares). */
 
 static bool
 hex_digit(char ch)
@@ -226,7 +193,7 @@ read_eal(struct conf *c, struct dp_cfg *cfg)
 	int r, mem;
 
 	if ((r = get_checked(c, "eal.file_prefix", DEFAULT_PREFIX, cfg->file_prefix,
-			     sizeof(cfg->file_prefix), prefix_problem)) != 0 ||
+			     sizeof(cfg->file_prefix), names_prefix_problem)) != 0 ||
 	    (r = conf_get_enum(c, "eal.memory", memories, ARRAY_SIZE(memories), DP_MEM_HUGEPAGES,
 			       &mem)) != 0 ||
 	    (r = conf_get_strs(c, "eal.args", cfg->eal_args[0], sizeof(cfg->eal_args[0]),
@@ -286,10 +253,10 @@ read_ports(struct conf *c, struct dp_cfg *cfg, bool need_wan)
 			return conf_fail(c, "wan.device", "\"%s\" %s", cfg->wan_device, why);
 	}
 	if ((r = get_checked(c, "wan.mirror", DEFAULT_MIRROR, cfg->wan_mirror,
-			     sizeof(cfg->wan_mirror), ifname_problem)) != 0 ||
+			     sizeof(cfg->wan_mirror), names_ifname_problem)) != 0 ||
 	    (r = get_uint(c, "wan.mtu", 576, 9000, &cfg->wan_mtu)) != 0 ||
 	    (r = get_checked(c, "overlay.iface", DEFAULT_OVERLAY, cfg->overlay_iface,
-			     sizeof(cfg->overlay_iface), ifname_problem)) != 0)
+			     sizeof(cfg->overlay_iface), names_ifname_problem)) != 0)
 		return r;
 	if (strcmp(cfg->wan_mirror, cfg->overlay_iface) == 0)
 		return conf_fail(c, conf_has(c, "overlay.iface") ? "overlay.iface" : "wan.mirror",
@@ -491,7 +458,7 @@ apply_flags(struct dp_cfg *cfg, const struct flags *f)
 	enum log_level l;
 
 	if (f->prefix != NULL && apply_str("--prefix", f->prefix, cfg->file_prefix,
-					   sizeof(cfg->file_prefix), prefix_problem) != 0)
+					   sizeof(cfg->file_prefix), names_prefix_problem) != 0)
 		return E_CONF;
 	if (f->wan != NULL && apply_str("--wan", f->wan, cfg->wan_device, sizeof(cfg->wan_device),
 					device_problem) != 0)
