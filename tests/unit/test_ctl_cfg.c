@@ -59,16 +59,14 @@ test_values(void)
 	char err[CONF_ERR_MAX];
 	struct ctl_cfg c;
 
+	static const char *text = "mediator = { host = \"10.0.0.1\"; fingerprint = "
+				  "\"45b88e143ddaed0bac3815eaa978d5936409f8ab\"; };\n"
+				  "peers = ( { identity = \"100.64.0.9\"; key = \"b.pub\"; },\n"
+				  "          { identity = \"100.64.0.10\"; key = \"c.pub\"; } );\n"
+				  "tunnel = { rekey_after = 0; handshake_timeout = 4; };\n";
+
 	TEST_START("pinned peers, a fingerprint pin, flags");
-	ASSERT_INT_EQ(
-		ctl_cfg_parse(&c,
-			      "mediator = { host = \"10.0.0.1\"; fingerprint = "
-			      "\"45b88e143ddaed0bac3815eaa978d5936409f8ab\"; };\n"
-			      "peers = ( { identity = \"100.64.0.9\"; key = \"b.pub\"; },\n"
-			      "          { identity = \"100.64.0.10\"; key = \"c.pub\"; } );\n"
-			      "tunnel = { rekey_after = 0; handshake_timeout = 4; };\n",
-			      "t", err),
-		0);
+	ASSERT_INT_EQ(ctl_cfg_parse(&c, text, "t", err), 0);
 	ASSERT_STR_EQ(err, "");
 	ASSERT_TRUE(c.med_fp_set);
 	ASSERT_INT_EQ(c.med_kfp[0], 0x45);
