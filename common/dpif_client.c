@@ -128,8 +128,8 @@ dpif_client_alive(const struct dpif_client *c)
 /* 0 if the region's name still names our data plane's region and its process lives, else
  * E_STATE: the name names another region or none, or the process died (killed, so it could
  * not remove the name). Either way the caller's next step is to attach again. */
-static int
-still_ours(const struct dpif_client *c)
+int
+dpif_client_check(const struct dpif_client *c)
 {
 	struct dpif_shm h;
 	ssize_t n;
@@ -184,7 +184,7 @@ dpif_client_call(struct dpif_client *c, enum dpif_op op, const struct dpif_sa *s
 		if (timeout_ms >= 0 && t - start >= (uint64_t)timeout_ms)
 			return E_TIMEOUT;
 		if (t >= next_check) {
-			if ((r = still_ours(c)) != 0)
+			if ((r = dpif_client_check(c)) != 0)
 				return r;
 			next_check = t + CHECK_MS;
 		}

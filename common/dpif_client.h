@@ -54,6 +54,11 @@ int dpif_client_call(struct dpif_client *c, enum dpif_op op, const struct dpif_s
 		     int timeout_ms, void (*fn)(void *arg, const struct dpif_msg *m),
 		     void *arg) WARN_UNUSED;
 
+/* 0 if the region's name still names the data plane we attached to and its process lives;
+ * E_STATE if the data plane exited or was replaced (attach again). Costs a shm_open and a
+ * read: call it about once a second, not per message. */
+int dpif_client_check(const struct dpif_client *c) WARN_UNUSED;
+
 /* True if the data plane process named in the region is alive (kill(pid, 0)). */
 bool dpif_client_alive(const struct dpif_client *c);
 

@@ -13,6 +13,12 @@
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* An IPv4 address held in host order, for printf: log("%" ... IP4_FMT, IP4_ARG(a)). */
+#define IP4_FMT "%u.%u.%u.%u"
+#define IP4_ARG(a)                                                                                 \
+	(unsigned)((a) >> 24 & 255), (unsigned)((a) >> 16 & 255), (unsigned)((a) >> 8 & 255),      \
+		(unsigned)((a)&255)
+
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 

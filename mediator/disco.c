@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/crypto.h"
+#include "common/disco.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "mediator/med.h"
@@ -23,21 +24,7 @@
 enum {
 	DISCO_BATCH = 64, /* datagrams per event */
 	DISCO_BUF = 256,  /* larger than any valid datagram */
-	DISCO_MARK = 4,	  /* the zero word in front of the body (PROTOCOL.md 7.3) */
 };
-
-/* The 12-byte MAC of p[0..len) under key, into mac. */
-static int
-disco_mac(struct crypto *cr, const uint8_t *key, const uint8_t *p, size_t len, uint8_t *mac)
-{
-	struct span part = {p, len};
-	uint8_t full[CRYPTO_SHA1_LEN];
-	int r;
-
-	if ((r = crypto_hmac_sha1(cr, key, MSG_DISCO_KEY_LEN, &part, 1, full)) == 0)
-		memcpy(mac, full, WIRE_MAC_LEN);
-	return r;
-}
 
 /* Token bucket per node: probe_rate per second, burst twice that. */
 static bool
@@ -63,19 +50,13 @@ probe_allowed(struct med *m, struct account *a)
 static struct account *
 check_probe(struct med *m, const uint8_t *p, size_t len, struct msg *msg)
 {
-	uint8_t mac[WIRE_MAC_LEN];
 	struct account *a;
 
-	if (len < DISCO_MARK || load_be32(p) != 0)
-		return NULL;
-	p += DISCO_MARK;
-	len -= DISCO_MARK;
-	if (msg_decode(MSG_CH_DISCO_C2S, p, len, msg) != 0 || msg->type != MSG_DISCO_PROBE)
+	if (disco_dgram_open(MSG_CH_DISCO_C2S, p, len, msg) != 0 || msg->type != MSG_DISCO_PROBE)
 		return NULL;
 	if ((a = account_by_id(m, msg->u.disco_probe.identity)) == NULL || !account_online(a))
 		return NULL;
-	if (disco_mac(m->crypto, a->conn->disco_key, p, len - WIRE_MAC_LEN, mac) != 0 ||
-	    !crypto_ct_equal(mac, msg->u.disco_probe.mac, WIRE_MAC_LEN))
+	if (disco_dgram_check(m->crypto, a->conn->disco_key, p, len) != 0)
 		return NULL;
 	return probe_allowed(m, a) ? a : NULL;
 }
@@ -93,14 +74,10 @@ reply(struct med *m, struct disco_port *dp, struct account *a, const struct msg 
 	r->addr = ntohl(from->sin_addr.s_addr);
 	r->port = ntohs(from->sin_port);
 	r->server_port = dp->port;
-	store_be32(out, 0);
-	if (msg_encode(MSG_CH_DISCO_S2C, &msg, out + DISCO_MARK, sizeof(out) - DISCO_MARK, &len) !=
-		    0 ||
-	    disco_mac(m->crypto, a->conn->disco_key, out + DISCO_MARK, len - WIRE_MAC_LEN,
-		      out + DISCO_MARK + len - WIRE_MAC_LEN) != 0)
+	if (disco_dgram_seal(m->crypto, a->conn->disco_key, MSG_CH_DISCO_S2C, &msg, out,
+			     sizeof(out), &len) != 0)
 		return;
-	if (sendto(dp->fd, out, DISCO_MARK + len, 0, (const struct sockaddr *)from, sizeof(*from)) <
-	    0)
+	if (sendto(dp->fd, out, len, 0, (const struct sockaddr *)from, sizeof(*from)) < 0)
 		log_ratelimited(LOG_LVL_WARN, "discovery reply: %s", strerror(errno));
 	if (dp->first) {
 		a->cands.observed = (struct msg_cand){r->addr, r->port, CAND_OBSERVED};
