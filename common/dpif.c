@@ -36,8 +36,8 @@ no_keys(const struct dpif_sa *sa)
 	return zero(sa->in_ke, sizeof(*sa) - offsetof(struct dpif_sa, in_ke));
 }
 
-/* Only spi_in (and, for SA_ENDPOINT, the endpoint) may be set: DEL and ENDPOINT carry no
- * keys and nothing the data plane would silently ignore. */
+/* Only spi_in (and, for SA_ENDPOINT, the endpoint) may be set: DEL, PROBE, ACTIVATE and
+ * ENDPOINT carry no keys and nothing the data plane would silently ignore. */
 static bool
 only_spi_ep(const struct dpif_sa *sa, bool ep)
 {
@@ -58,6 +58,8 @@ check_to_dp(const struct dpif_msg *m)
 		     (sa->flags & ~DPIF_SA_FLAGS) == 0;
 		break;
 	case DPIF_SA_DEL:
+	case DPIF_SA_PROBE:
+	case DPIF_SA_ACTIVATE:
 		ok = sa->spi_in != 0 && only_spi_ep(sa, false);
 		break;
 	case DPIF_SA_ENDPOINT:
@@ -88,7 +90,7 @@ check_to_ctl(const struct dpif_msg *m)
 		break;
 	case DPIF_SA_ENTRY:
 		ok = sa->spi_in != 0 && sa->spi_out != 0 && sa->peer_addr != 0 && no_keys(sa);
-		n = sizeof(*sa);
+		n = sizeof(m->u.entry);
 		break;
 	case DPIF_EV_FIRST:
 	case DPIF_EV_IDLE:

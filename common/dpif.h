@@ -29,7 +29,7 @@
 #include "common/wire.h"
 
 #define DPIF_MAGIC    0x44504946u /* "DPIF" */
-#define DPIF_VERSION  1
+#define DPIF_VERSION  2
 #define DPIF_SHM_NAME "/buri-%s-dpif" /* %s: the data plane's file prefix */
 
 enum dpif_limits {
@@ -45,9 +45,12 @@ enum dpif_op {
 	DPIF_SA_ENDPOINT = 3, /* move the peer endpoint of spi_in */
 	DPIF_FLUSH = 4,	      /* remove every SA pushed with a control generation < ctl_gen */
 	DPIF_DUMP = 5,	      /* send DPIF_SA_ENTRY for every SA, then an ACK */
+	DPIF_SA_PROBE = 6,    /* send one dummy message (empty payload) on spi_in's SA */
+	DPIF_SA_ACTIVATE =
+		7, /* clear STANDBY: spi_in's SA becomes the one packets to its peer use */
 	/* data plane -> control */
 	DPIF_ACK = 64,	       /* seq of the request, status */
-	DPIF_SA_ENTRY = 65,    /* one SA, answering DUMP (no keys) */
+	DPIF_SA_ENTRY = 65,    /* one SA and its counters, answering DUMP (no keys) */
 	DPIF_EV_FIRST = 66,    /* first authenticated packet on an SA */
 	DPIF_EV_IDLE = 67,     /* no authenticated packet for the idle interval */
 	DPIF_EV_ENDPOINT = 68, /* an authenticated packet came from a new address/port */
@@ -78,6 +81,17 @@ struct dpif_sa {
 };
 STATIC_ASSERT_SIZE(struct dpif_sa, 136);
 
+/* A DUMP answer: the SA without its keys, and what the workers counted on it. The quiet times
+ * count the data plane's one-second ticks since the SA's last authenticated packet in (or
+ * packet out, dummies included), or since it was added if there was none. */
+struct dpif_sa_entry {
+	struct dpif_sa sa; /* keys zero */
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out, drops_in, drops_out;
+	uint32_t quiet_s;    /* seconds without an authenticated packet in */
+	uint32_t idle_out_s; /* seconds without a packet out */
+};
+STATIC_ASSERT_SIZE(struct dpif_sa_entry, 192);
+
 struct dpif_ack {
 	uint64_t seq;	/* the request's sequence number */
 	int32_t status; /* 0 or a negative E_* */
@@ -101,7 +115,8 @@ struct dpif_msg {
 	uint64_t dp_gen;  /* the data plane's generation (0 from control before it knows one) */
 	uint64_t ctl_gen; /* the control process's generation (FLUSH removes older ones) */
 	union {
-		struct dpif_sa sa; /* SA_ADD, SA_DEL (spi_in), SA_ENDPOINT, SA_ENTRY (no keys) */
+		struct dpif_sa sa; /* SA_ADD, SA_DEL, SA_PROBE, SA_ACTIVATE (spi_in), SA_ENDPOINT */
+		struct dpif_sa_entry entry; /* SA_ENTRY */
 		struct dpif_ack ack;
 		struct dpif_event ev;
 		uint8_t raw[DPIF_MSG_SIZE - 32];

@@ -58,6 +58,8 @@ copy_sa(enum dpif_op op, const struct dpif_sa *sa, struct dpif_sa *out)
 	switch (op) {
 	case DPIF_SA_ADD:
 	case DPIF_SA_DEL:
+	case DPIF_SA_PROBE:
+	case DPIF_SA_ACTIVATE:
 	case DPIF_SA_ENDPOINT:
 		if (sa == NULL)
 			return E_INVAL;

@@ -34,8 +34,8 @@ int dpif_client_attach(struct dpif_client *c, const char *prefix, uint64_t ctl_g
 void dpif_client_detach(struct dpif_client *c);
 
 /* Queues one request and stores its seq in *seq (may be NULL). sa is required for SA_ADD
- * (all of it), SA_DEL (spi_in) and SA_ENDPOINT (spi_in and the endpoint) and ignored
- * otherwise; only the fields the op uses are copied, and the copy is wiped. E_INVAL if the
+ * (all of it), SA_DEL, SA_PROBE, SA_ACTIVATE (spi_in) and SA_ENDPOINT (spi_in and the endpoint) and
+ * ignored otherwise; only the fields the op uses are copied, and the copy is wiped. E_INVAL if the
  * request would fail dpif_msg_check, E_NOSPACE if the ring is full. */
 int dpif_client_send(struct dpif_client *c, enum dpif_op op, const struct dpif_sa *sa,
 		     uint64_t *seq) WARN_UNUSED;

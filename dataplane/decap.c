@@ -110,6 +110,14 @@ finish(struct dp_worker *w, struct sa *sa, struct cb_pkt *p, uint16_t off)
 		return;
 	}
 	replay_update(&sa->replay, id);
+	if (p->len ==
+	    WIRE_HDR_LEN) { /* a dummy: proof of life, keys and path; nothing to deliver */
+		__atomic_store_n(&sa->pkts_in, sa->pkts_in + 1, __ATOMIC_RELAXED);
+		worker_count(w, DP_C_dummy_in, 1);
+		endpoint_follow(w, sa, m, off);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if ((total = inner_ok(p->buf + WIRE_HDR_LEN, p->len - WIRE_HDR_LEN, sa->peer_addr, &why)) ==
 	    0) {
 		drop(w, m, why);

@@ -44,6 +44,7 @@ enum {
 	DP_FLUSH_TURNS = 64, /* loop turns between forced crypto flushes (then a quiescent state) */
 	DP_LEARN_RING = 256, /* ARP sightings per worker waiting for the main lcore */
 	DP_TOWAN_RING = 256, /* frames from the main lcore waiting for worker 0 */
+	DP_PROBE_RING = 256, /* dummies (keepalives) the control process asked for, not sent yet */
 };
 
 /* 02:62:75:72:69:00 ("bur", "i"): the MAC the overlay's peers seem to have (proxy ARP). */
@@ -105,6 +106,8 @@ struct dp_view {
 	X(drop_nombuf, "packets lost for want of an mbuf")                                         \
 	X(drop_crypto, "packets the crypto library failed")                                        \
 	X(drop_tx, "frames a full transmit queue refused")                                         \
+	X(dummy_out, "dummy messages sent (keepalives, key exchange confirmations)")               \
+	X(dummy_in, "authentic dummy messages received (counted, never delivered)")                \
 	X(naps, "idle sleeps taken")
 
 enum dp_counter {
@@ -132,6 +135,7 @@ struct dp_worker {
 	unsigned idle, nap_us, turns;
 	struct rte_ring *learn;	 /* to the main lcore: ARP sightings (ip, mac) */
 	struct rte_ring *to_wan; /* from the main lcore: frames for the wan (worker 0 only) */
+	struct rte_ring *probes; /* from the main lcore: SPIs to send a dummy on (worker 0 only) */
 	struct dp_txq tx[DP_ROLES];
 	uint64_t c[DP_C_MAX] __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -184,6 +188,9 @@ worker_count(struct dp_worker *w, enum dp_counter c, uint64_t n)
 void encap_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n);
 /* Moves sealed packets to the wan queue; flush completes everything in flight. */
 void encap_drain(struct dp_worker *w, bool flush);
+/* Seals and queues one dummy message (empty payload) on each SA named by spi[0..n) that still
+ * exists: the message IDs, endpoint and next hop of its ordinary packets. */
+void encap_dummies(struct dp_worker *w, const uint32_t *spi, unsigned n);
 
 /* decap.c: tunnel data from the wan in to the overlay (takes ownership of every mbuf; the
  * classifier already checked the outer headers and found SPI != 0). off[i] is the offset of

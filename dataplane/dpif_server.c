@@ -27,6 +27,7 @@ struct dpif_server {
 	uint64_t dp_gen;
 	unsigned idle_ticks;
 	uint32_t exhaust_at;
+	struct rte_ring *probes;
 	uint64_t heartbeat;
 	uint64_t seq_in;  /* seq of the last request consumed; 0: none yet */
 	uint64_t seq_out; /* seq of the last message we sent */
@@ -105,6 +106,18 @@ seq_note(struct dpif_server *s, uint64_t seq)
 	s->seq_in = seq;
 }
 
+/* Hands spi to the worker that sends dummies; it looks the SA up again (it may be gone by
+ * then, and is then skipped). */
+static int
+probe(struct dpif_server *s, uint32_t spi)
+{
+	if (sa_table_by_spi(s->sas, spi) == NULL)
+		return E_NOTFOUND;
+	if (s->probes == NULL || rte_ring_sp_enqueue_elem(s->probes, &spi, sizeof(spi)) != 0)
+		return E_FULL;
+	return 0;
+}
+
 static int
 apply(struct dpif_server *s, const struct dpif_msg *m)
 {
@@ -127,26 +140,40 @@ apply(struct dpif_server *s, const struct dpif_msg *m)
 	case DPIF_FLUSH:
 		(void)sa_table_flush_gen(s->sas, m->ctl_gen);
 		return 0;
+	case DPIF_SA_PROBE:
+		return probe(s, d->spi_in);
+	case DPIF_SA_ACTIVATE:
+		return sa_table_activate(s->sas, d->spi_in);
 	default:
 		return E_TYPE; /* dpif_msg_check let through an op we do not apply */
 	}
 }
 
-/* One SA_ENTRY for sa: what the control process pushed and where the workers moved it, never
- * the keys. */
+/* One SA_ENTRY for sa: what the control process pushed, where the workers moved it and what
+ * they counted, never the keys. */
 static int
 entry(struct dpif_server *s, const struct dpif_msg *req, const struct sa *sa)
 {
+	struct dpif_sa_entry *e;
 	struct dpif_msg m;
 
 	msg_init(s, &m, DPIF_SA_ENTRY, req->ctl_gen);
-	m.u.sa.spi_in = sa->spi_in;
-	m.u.sa.spi_out = sa->spi_out;
-	m.u.sa.peer_addr = sa->peer_addr;
-	sa_endpoint(sa, &m.u.sa.ep_addr, &m.u.sa.ep_port);
-	m.u.sa.flags = sa->flags;
-	m.u.sa.msgid_out = __atomic_load_n(&sa->msgid_out, __ATOMIC_RELAXED);
-	m.u.sa.net_mask = sa->net_mask;
+	e = &m.u.entry;
+	e->sa.spi_in = sa->spi_in;
+	e->sa.spi_out = sa->spi_out;
+	e->sa.peer_addr = sa->peer_addr;
+	sa_endpoint(sa, &e->sa.ep_addr, &e->sa.ep_port);
+	e->sa.flags = sa->flags;
+	e->sa.msgid_out = __atomic_load_n(&sa->msgid_out, __ATOMIC_RELAXED);
+	e->sa.net_mask = sa->net_mask;
+	e->pkts_in = __atomic_load_n(&sa->pkts_in, __ATOMIC_RELAXED);
+	e->bytes_in = __atomic_load_n(&sa->bytes_in, __ATOMIC_RELAXED);
+	e->pkts_out = __atomic_load_n(&sa->pkts_out, __ATOMIC_RELAXED);
+	e->bytes_out = __atomic_load_n(&sa->bytes_out, __ATOMIC_RELAXED);
+	e->drops_in = __atomic_load_n(&sa->drops_in, __ATOMIC_RELAXED);
+	e->drops_out = __atomic_load_n(&sa->drops_out, __ATOMIC_RELAXED);
+	e->quiet_s = sa->ev_quiet;
+	e->idle_out_s = sa->ev_quiet_out;
 	return put(s, &m);
 }
 
@@ -272,6 +299,13 @@ sa_events(struct sa *sa, void *arg)
 	} else if (sa->ev_quiet < UINT32_MAX) {
 		sa->ev_quiet++;
 	}
+	pkts = __atomic_load_n(&sa->pkts_out, __ATOMIC_RELAXED);
+	if (pkts != sa->ev_pkts_out) {
+		sa->ev_pkts_out = pkts;
+		sa->ev_quiet_out = 0;
+	} else if (sa->ev_quiet_out < UINT32_MAX) {
+		sa->ev_quiet_out++;
+	}
 	if (s->idle_ticks != 0 && !(sa->ev_flags & SA_EV_IDLE) && sa->ev_quiet >= s->idle_ticks &&
 	    event(s, DPIF_EV_IDLE, sa, ep))
 		sa->ev_flags |= SA_EV_IDLE;
@@ -306,6 +340,7 @@ dpif_server_new(const struct dpif_server_params *p)
 	s->st.dp_gen = s->dp_gen;
 	s->idle_ticks = p->idle_ticks;
 	s->exhaust_at = p->exhaust_at != 0 ? p->exhaust_at : DPIF_SERVER_EXHAUST_AT;
+	s->probes = p->probes;
 	return s;
 }
 

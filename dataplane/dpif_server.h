@@ -17,7 +17,9 @@
 
 #include <stdint.h>
 
-#include "dataplane/sa_table.h"
+#include "dataplane/sa_table.h" /* first: see its note on container_of */
+
+#include <rte_ring.h>
 
 /* Outbound message IDs at which DPIF_EV_EXHAUST asks for a rekey: three quarters used. */
 #define DPIF_SERVER_EXHAUST_AT 0xC0000000u
@@ -25,9 +27,11 @@
 struct dpif_server_params {
 	const char *prefix; /* the data plane's file prefix: the region is DPIF_SHM_NAME with it */
 	uint64_t pid;	    /* this process, for the control process's liveness checks */
-	struct sa_table *sas; /* borrowed; the server is its only writer */
-	unsigned idle_ticks;  /* ticks without an authenticated packet -> EV_IDLE; 0: never */
-	uint32_t exhaust_at;  /* msgid_out >= this -> EV_EXHAUST; 0: DPIF_SERVER_EXHAUST_AT */
+	struct sa_table *sas;	 /* borrowed; the server is its only writer */
+	unsigned idle_ticks;	 /* ticks without an authenticated packet -> EV_IDLE; 0: never */
+	uint32_t exhaust_at;	 /* msgid_out >= this -> EV_EXHAUST; 0: DPIF_SERVER_EXHAUST_AT */
+	struct rte_ring *probes; /* SA_PROBE: inbound SPIs (uint32 elements) for the worker that
+				  * sends the dummies; NULL: SA_PROBE answers E_FULL */
 };
 
 struct dpif_server;

@@ -332,6 +332,33 @@ encap_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
 }
 
 void
+encap_dummies(struct dp_worker *w, const uint32_t *spi, unsigned n)
+{
+	struct chunk c;
+
+	c.n = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct sa *sa = sa_table_by_spi(w->dp->sas, spi[i]);
+		struct rte_mbuf *m;
+
+		if (sa == NULL) /* deleted since it was asked for */
+			continue;
+		if ((m = rte_pktmbuf_alloc(w->dp->pool)) == NULL) {
+			worker_count(w, DP_C_drop_nombuf, 1);
+			continue;
+		}
+		/* an overlay frame with no inner packet: frame_build puts the SPI and ID where the
+		 * inner packet would start */
+		m->data_len = m->pkt_len = RTE_ETHER_HDR_LEN;
+		worker_count(w, DP_C_dummy_out, 1);
+		chunk_add(w, &c, m, sa, 0);
+	}
+	if (c.n > 0)
+		chunk_seal(w, &c);
+	encap_drain(w, false);
+}
+
+void
 encap_drain(struct dp_worker *w, bool flush)
 {
 	struct cb_pkt done[DP_CHUNK];

@@ -119,6 +119,7 @@ dpif_start(struct dp *dp)
 		.sas = dp->sas,
 		.idle_ticks = dp->cfg.idle_timeout,
 		.exhaust_at = EXHAUST_AT,
+		.probes = dp->w[0]->probes,
 	};
 
 	if ((dp->dpif = dpif_server_new(&p)) == NULL) {

@@ -274,6 +274,8 @@ sa_build(struct sa_table *t, const struct dpif_sa *d, uint64_t gen, const struct
 		sa->ev_flags = old->ev_flags;
 		sa->ev_quiet = old->ev_quiet;
 		sa->ev_pkts_in = old->ev_pkts_in;
+		sa->ev_quiet_out = old->ev_quiet_out;
+		sa->ev_pkts_out = old->ev_pkts_out;
 	}
 	*out = sa;
 	return 0;
@@ -405,6 +407,22 @@ sa_table_del(struct sa_table *t, uint32_t spi_in)
 		bcast_rebuild(t);
 		sa_defer(t, sa);
 	}
+	return 0;
+}
+
+int
+sa_table_activate(struct sa_table *t, uint32_t spi_in)
+{
+	struct sa *sa = sa_table_by_spi(t, spi_in);
+
+	if (sa == NULL)
+		return E_NOTFOUND;
+	if (!(sa->flags & DPIF_SA_STANDBY) && sa_table_by_peer(t, sa->peer_addr) == sa)
+		return 0;
+	if (rte_hash_add_key_data(t->by_peer, &sa->peer_addr, sa) != 0)
+		return E_FULL;
+	sa->flags &= (uint16_t)~DPIF_SA_STANDBY; /* the writer's field: workers never read it */
+	bcast_rebuild(t);
 	return 0;
 }
 

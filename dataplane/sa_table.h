@@ -49,8 +49,10 @@ struct sa {
 	uint64_t ev_endpoint; /* the endpoint last reported */
 	/* line 1: the encap side's (atomic updates: more than one lcore may encap) */
 	uint32_t msgid_out __rte_cache_aligned; /* last outbound message ID used */
-	uint32_t pad1;
+	uint32_t ev_quiet_out; /* the writer's: ticks without a packet out (written once a tick:
+				* sharing the line with the counters costs nothing) */
 	uint64_t pkts_out, bytes_out, drops_out;
+	uint64_t ev_pkts_out; /* the writer's: pkts_out at the last tick */
 	/* lines 2-6: the decap side's; the replay window belongs to the lcore that receives the
 	 * SA's packets (RSS on the outer 5-tuple keeps one endpoint on one queue) */
 	uint64_t pkts_in __rte_cache_aligned;
@@ -142,6 +144,9 @@ void sa_table_free(struct sa_table *t);
 int sa_table_add(struct sa_table *t, const struct dpif_sa *d, uint64_t ctl_gen) WARN_UNUSED;
 /* Removes the SA of spi_in; 0 also when there is none. */
 int sa_table_del(struct sa_table *t, uint32_t spi_in);
+/* Makes spi_in's SA the one packets to its peer use (clears DPIF_SA_STANDBY; the SA it
+ * replaces there keeps receiving until deleted): 0, or E_NOTFOUND, E_FULL. Idempotent. */
+int sa_table_activate(struct sa_table *t, uint32_t spi_in) WARN_UNUSED;
 /* Moves the peer's endpoint (one atomic store); 0 or E_NOTFOUND. */
 int sa_table_set_endpoint(struct sa_table *t, uint32_t spi_in, uint32_t addr, uint16_t port);
 /* Removes every SA added with a generation < gen; returns how many. */

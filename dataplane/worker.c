@@ -55,10 +55,14 @@ worker_new(struct dp *dp, unsigned idx, enum cb_backend backend)
 	snprintf(name, sizeof(name), "dp_learn%u", idx);
 	w->learn = rte_ring_create_elem(name, sizeof(struct dp_learn), DP_LEARN_RING, SOCKET_ID_ANY,
 					RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (idx == 0)
+	if (idx == 0) {
 		w->to_wan = rte_ring_create("dp_towan", DP_TOWAN_RING, SOCKET_ID_ANY,
 					    RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (w->cb == NULL || w->learn == NULL || (idx == 0 && w->to_wan == NULL)) {
+		w->probes = rte_ring_create_elem("dp_probes", sizeof(uint32_t), DP_PROBE_RING,
+						 SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
+	if (w->cb == NULL || w->learn == NULL ||
+	    (idx == 0 && (w->to_wan == NULL || w->probes == NULL))) {
 		worker_free(w);
 		return NULL;
 	}
@@ -78,6 +82,7 @@ worker_free(struct dp_worker *w)
 		rte_pktmbuf_free_bulk(w->tx[r].m, w->tx[r].n);
 	rte_ring_free(w->learn);
 	rte_ring_free(w->to_wan);
+	rte_ring_free(w->probes);
 	cb_ctx_free(w->cb);
 	rte_free(w);
 }
@@ -264,6 +269,13 @@ worker_poll(struct dp_worker *w)
 	    (n = rte_ring_sc_dequeue_burst(w->to_wan, (void **)m, DP_BURST, NULL)) > 0) {
 		for (unsigned i = 0; i < n; i++)
 			worker_tx(w, DP_WAN, m[i]);
+		total += n;
+	}
+	if (w->probes != NULL && rte_ring_count(w->probes) > 0) {
+		uint32_t spi[DP_BURST];
+
+		n = rte_ring_sc_dequeue_burst_elem(w->probes, spi, sizeof(spi[0]), DP_BURST, NULL);
+		encap_dummies(w, spi, n);
 		total += n;
 	}
 	if (total == 0 || ++w->turns % DP_FLUSH_TURNS == 0)

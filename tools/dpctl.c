@@ -196,6 +196,7 @@ parse_add(const struct opts *o, char **argv, int argc, struct req *q)
 	       (argc < 8 || standby(o, argv[7], &sa->flags));
 }
 
+/* del, probe, activate: the SPI only. */
 static bool
 parse_del(const struct opts *o, char **argv, int argc, struct req *q)
 {
@@ -222,6 +223,10 @@ static const struct cmd cmds[] = {
 	 "add SPI_IN SPI_OUT PEER_ADDR EP_ADDR:PORT KEYS_IN_HEX KEYS_OUT_HEX [NET_MASK [standby]]",
 	 DPIF_SA_ADD, parse_add},
 	{"del", 1, 1, "del SPI_IN", DPIF_SA_DEL, parse_del},
+	{"probe", 1, 1, "probe SPI_IN   (send one dummy message on the SA)", DPIF_SA_PROBE,
+	 parse_del},
+	{"activate", 1, 1, "activate SPI_IN   (a standby SA becomes the peer's for sending)",
+	 DPIF_SA_ACTIVATE, parse_del},
 	{"endpoint", 2, 2, "endpoint SPI_IN ADDR:PORT", DPIF_SA_ENDPOINT, parse_endpoint},
 	{"flush", 0, 0, "flush", DPIF_FLUSH, NULL},
 	{"dump", 0, 0, "dump", DPIF_DUMP, NULL},
@@ -283,7 +288,8 @@ static void
 print_entry(void *arg, const struct dpif_msg *m)
 {
 	const struct dpif_client *c = arg;
-	const struct dpif_sa *sa = &m->u.sa;
+	const struct dpif_sa_entry *e = &m->u.entry;
+	const struct dpif_sa *sa = &e->sa;
 	char peer[INET_ADDRSTRLEN], ep[INET_ADDRSTRLEN];
 
 	if (m->op != DPIF_SA_ENTRY || m->ctl_gen != c->ctl_gen)
@@ -291,9 +297,12 @@ print_entry(void *arg, const struct dpif_msg *m)
 	fmt_addr(sa->peer_addr, peer);
 	fmt_addr(sa->ep_addr, ep);
 	printf("sa spi_in=0x%08" PRIx32 " spi_out=0x%08" PRIx32
-	       " peer=%s ep=%s:%u msgid_out=%" PRIu32 " nets=0x%" PRIx64 "%s\n",
+	       " peer=%s ep=%s:%u msgid_out=%" PRIu32 " nets=0x%" PRIx64 "%s"
+	       " pkts_in=%" PRIu64 " bytes_in=%" PRIu64 " pkts_out=%" PRIu64 " bytes_out=%" PRIu64
+	       " quiet_s=%" PRIu32 " idle_out_s=%" PRIu32 "\n",
 	       sa->spi_in, sa->spi_out, peer, ep, sa->ep_port, sa->msgid_out, sa->net_mask,
-	       sa->flags & DPIF_SA_STANDBY ? " standby" : "");
+	       sa->flags & DPIF_SA_STANDBY ? " standby" : "", e->pkts_in, e->bytes_in, e->pkts_out,
+	       e->bytes_out, e->quiet_s, e->idle_out_s);
 }
 
 static const char *

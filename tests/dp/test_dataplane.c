@@ -1390,6 +1390,80 @@ test_ovl_drops(void)
 	end();
 }
 
+/* --- 13b. dummy messages: keepalives and key exchange confirmations --- */
+
+static void
+test_dummy(void)
+{
+	struct peer *p = &rig.peer[1];
+	uint8_t want[FRAME_MAX], sealed[FRAME_MAX];
+	struct sa *sa = sa_table_by_spi(rig.dp.sas, p->spi_in);
+	uint32_t spi[3] = {p->spi_in, 0x7777, p->spi_in}, got[3], id;
+	uint64_t pkts_in;
+	struct rte_mbuf *m;
+	const uint8_t *f;
+	uint16_t flen;
+	size_t n = 0;
+
+	begin("13b. dummies: sealed like the reference's empty payload; received, never delivered");
+	ASSERT_TRUE(sa != NULL);
+	if (sa == NULL) {
+		end();
+		return;
+	}
+	id = sa->msgid_out;
+	/* as worker_poll takes them from the ring dpif_server fills (not worker_poll itself: its
+	 * tx flush would try the test's ports) */
+	ASSERT_INT_EQ(rte_ring_enqueue_bulk_elem(rig.w->probes, spi, sizeof(spi[0]), 3, NULL), 3);
+	ASSERT_INT_EQ(rte_ring_sc_dequeue_burst_elem(rig.w->probes, got, sizeof(got[0]), 3, NULL),
+		      3);
+	encap_dummies(rig.w, got, 3);
+	encap_drain(rig.w, true);
+	ASSERT_INT_EQ(qn(DP_WAN), 2); /* SPI 0x7777 has no SA: skipped */
+	for (unsigned i = 0; i < qn(DP_WAN); i++) {
+		f = qf(DP_WAN, i, &flen);
+		check_outer(f, flen, p);
+		CHECK(flen == OUTER + pkt_sealed_len(0));
+		CHECK(load_be32(f + OUTER + 4) == id + 1 + i);
+		CHECK(pkt_seal_udp(ref, &p->kout, p->spi_out, id + 1 + i,
+				   f + flen - WIRE_TRAILER_LEN, NULL, 0, want, sizeof(want),
+				   &n) == 0);
+		CHECK(n == (size_t)(flen - OUTER) && memcmp(f + OUTER, want, n) == 0);
+	}
+	q_clear();
+	ASSERT_INT_EQ(dc(DP_C_dummy_out), 2);
+	ASSERT_INT_EQ(dc(DP_C_encap), 2);
+
+	/* one in: counted, window advanced, endpoint followed, nothing delivered */
+	pkts_in = sa->pkts_in;
+	n = seal(&p->kin, p->spi_in, p->next_in, NULL, 0, sealed);
+	m = wan_frame(p->mac, p->ep + 100, p->port, sealed, n);
+	wan_one(m);
+	ASSERT_INT_EQ(sa->pkts_in, pkts_in + 1);
+	ASSERT_INT_EQ(dc(DP_C_dummy_in), 1);
+	ASSERT_INT_EQ(qn(DP_OVERLAY), 0);
+	ASSERT_INT_EQ(dc(DP_C_endpoint_moves), 1);
+	ASSERT_INT_EQ(sa->endpoint >> 16, p->ep + 100);
+	/* the same again: a replay; a forged one: a bad MAC */
+	wan_one(wan_frame(p->mac, p->ep, p->port, sealed, n));
+	ASSERT_INT_EQ(dc(DP_C_drop_replay), 1);
+	store_be32(sealed + 4, p->next_in + 1000); /* a fresh ID: past the window, not the MAC */
+	wan_one(wan_frame(p->mac, p->ep, p->port, sealed, n));
+	ASSERT_INT_EQ(dc(DP_C_drop_mac), 1);
+	ASSERT_INT_EQ(sa->pkts_in, pkts_in + 1);
+	ASSERT_INT_EQ(dc(DP_C_dummy_in), 1);
+	p->next_in++;
+	/* the endpoint back where the other tests expect it */
+	wan_one(from_peer(p, p->next_in++, want, 0));
+	ASSERT_INT_EQ(sa->endpoint >> 16, p->ep);
+	ASSERT_INT_EQ(qn(DP_OVERLAY), 0);
+	ASSERT_INT_EQ(others_moved(BIT(DP_C_dummy_out) | BIT(DP_C_dummy_in) | BIT(DP_C_encap) |
+				   BIT(DP_C_drop_replay) | BIT(DP_C_drop_mac) |
+				   BIT(DP_C_endpoint_moves)),
+		      0);
+	end();
+}
+
 /* --- 14. churn: the worker on lcore 1, the SA table changing under it --- */
 
 struct tmpl {
@@ -1802,6 +1876,7 @@ run_backend(enum cb_backend b, const char *name)
 	test_too_big();
 	test_mss();
 	test_ovl_drops();
+	test_dummy();
 	test_churn();
 	rig_free();
 }

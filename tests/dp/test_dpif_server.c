@@ -38,6 +38,7 @@ enum {
 	NO_ACK = 1000, /* roundtrip(): no ACK came back */
 	GEN_A = 100,
 	GEN_B = 200,
+	PROBE_RING = 8, /* holds 7 */
 };
 
 static struct rte_rcu_qsbr *qv;
@@ -45,6 +46,7 @@ static struct sa_table *sas;
 static struct dpif_server *srv;
 static struct dpif_client cl;
 static char prefix[64];
+static struct rte_ring *probes; /* what the worker that sends dummies would read */
 
 static uint8_t
 pat(uint32_t spi, uint32_t ver, unsigned i)
@@ -689,6 +691,117 @@ count_msg(void *arg, const struct dpif_msg *m)
 		(*stale)++;
 }
 
+/* The entries of one DUMP, by SPI (at most 4 SAs, SPIs 1..4). */
+static unsigned
+dump_entries(struct dpif_sa_entry out[5])
+{
+	struct dpif_msg m;
+	unsigned n = 0;
+	uint64_t seq;
+
+	memset(out, 0, 5 * sizeof(out[0]));
+	if (dpif_client_send(&cl, DPIF_DUMP, NULL, &seq) != 0)
+		return 0;
+	dpif_server_poll(srv, 64);
+	while (dpif_client_recv(&cl, &m) == 0)
+		if (m.op == DPIF_SA_ENTRY && m.u.entry.sa.spi_in < 5) {
+			out[m.u.entry.sa.spi_in] = m.u.entry;
+			n++;
+		}
+	return n;
+}
+
+static void
+test_probe_activate(void)
+{
+	struct dpif_sa_entry e[5];
+	struct dpif_msg m;
+	struct dpif_sa d;
+	uint32_t spi = 0;
+	struct sa *sa;
+
+	TEST_START("probe: the SPI reaches the worker's ring; unknown SA, full ring refused");
+	dpif_client_detach(&cl);
+	ASSERT_INT_EQ(dpif_client_attach(&cl, prefix, GEN_B + 7), 0);
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_FLUSH, NULL, NULL), 0);
+	drain(&cl);
+	mk_sa(&d, 2, 1);
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_ADD, &d, NULL), 0);
+	memset(&d, 0, sizeof(d));
+	d.spi_in = 2;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_PROBE, &d, NULL), 0);
+	ASSERT_INT_EQ(rte_ring_count(probes), 1);
+	ASSERT_INT_EQ(rte_ring_sc_dequeue_elem(probes, &spi, sizeof(spi)), 0);
+	ASSERT_INT_EQ(spi, 2);
+	d.spi_in = 3;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_PROBE, &d, NULL), E_NOTFOUND);
+	d.spi_in = 2;
+	for (unsigned i = 0; i < PROBE_RING - 1; i++)
+		ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_PROBE, &d, NULL), 0);
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_PROBE, &d, NULL), E_FULL);
+	while (rte_ring_sc_dequeue_elem(probes, &spi, sizeof(spi)) == 0)
+		;
+	raw(&m, DPIF_SA_PROBE); /* PROBE carries the SPI only (the client copies nothing else) */
+	m.u.sa.spi_in = 2;
+	m.u.sa.peer_addr = 9;
+	ASSERT_INT_EQ(raw_roundtrip(&m), E_INVAL);
+	ASSERT_INT_EQ(rte_ring_count(probes), 0);
+	TEST_DONE();
+
+	TEST_START("activate: a standby SA becomes its peer's; idempotent; unknown refused");
+	mk_sa(&d, 3, 1);
+	d.peer_addr = 0x0a000002; /* the peer of SA 2 */
+	d.flags = DPIF_SA_STANDBY;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_ADD, &d, NULL), 0);
+	ASSERT_TRUE(sa_table_by_peer(sas, 0x0a000002) == sa_table_by_spi(sas, 2));
+	memset(&d, 0, sizeof(d));
+	d.spi_in = 3;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_ACTIVATE, &d, NULL), 0);
+	sa = sa_table_by_spi(sas, 3);
+	ASSERT_TRUE(sa != NULL && sa_table_by_peer(sas, 0x0a000002) == sa);
+	ASSERT_TRUE(sa != NULL && !(sa->flags & DPIF_SA_STANDBY));
+	ASSERT_TRUE(sa_table_by_spi(sas, 2) != NULL); /* the old one still receives */
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_ACTIVATE, &d, NULL), 0);
+	d.spi_in = 4;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_ACTIVATE, &d, NULL), E_NOTFOUND);
+	TEST_DONE();
+
+	TEST_START("dump entries carry the counters and the quiet times, which ticks advance");
+	sa = sa_table_by_spi(sas, 3);
+	ASSERT_TRUE(sa != NULL);
+	if (sa == NULL) {
+		TEST_DONE();
+		return;
+	}
+	sa->pkts_in = 7;
+	sa->bytes_in = 700;
+	sa->pkts_out = 3;
+	sa->bytes_out = 300;
+	sa->drops_in = 2;
+	dpif_server_tick(srv); /* both counters moved: quiet 0 */
+	dpif_server_tick(srv);
+	sa->pkts_out = 4;
+	dpif_server_tick(srv); /* out moved again: out quiet 0, in quiet 2 */
+	drain(&cl);
+	ASSERT_INT_EQ(dump_entries(e), 2);
+	ASSERT_INT_EQ(e[3].pkts_in, 7);
+	ASSERT_INT_EQ(e[3].bytes_in, 700);
+	ASSERT_INT_EQ(e[3].pkts_out, 4);
+	ASSERT_INT_EQ(e[3].bytes_out, 300);
+	ASSERT_INT_EQ(e[3].drops_in, 2);
+	ASSERT_INT_EQ(e[3].quiet_s, 2);
+	ASSERT_INT_EQ(e[3].idle_out_s, 0);
+	ASSERT_INT_EQ(e[3].sa.flags, 0);
+	ASSERT_INT_EQ(e[2].quiet_s, 3); /* never a packet: quiet since it was added */
+	ASSERT_TRUE(e[3].sa.in_ke[0] == 0 && e[3].sa.out_ka[0] == 0);
+	d.spi_in = 2;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_DEL, &d, NULL), 0);
+	d.spi_in = 3;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_DEL, &d, NULL), 0);
+	drain(&cl);
+	TEST_DONE();
+}
+
 static void
 test_restart(void)
 {
@@ -770,6 +883,10 @@ setup(void)
 		.idle_ticks = IDLE_TICKS,
 		.exhaust_at = EXHAUST_AT,
 	};
+
+	probes = rte_ring_create_elem("test_probes", sizeof(uint32_t), PROBE_RING, SOCKET_ID_ANY,
+				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	sp.probes = probes;
 	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 
 	qv = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
@@ -811,10 +928,12 @@ main(int argc, char **argv)
 	test_backpressure();
 	test_dump();
 	test_events();
+	test_probe_activate();
 	test_restart();
 	test_gone();
 
 	dpif_server_free(srv);
+	rte_ring_free(probes);
 	sa_table_free(sas);
 	rte_free(qv);
 	dp_eal_stop(&e);

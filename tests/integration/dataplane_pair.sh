@@ -193,7 +193,8 @@ $ctl -p $pa dump >"$dir/dump.out" 2>&1
 check "ping after the resync, 10 of 10" pings "$A" 10 -i 0.05 100.64.0.2
 check "a new dpctl attaches to B and sees its SA (dump)" sh -c "$ctl -p $pb dump | grep -q 'spi_in=0x00002001'"
 
-# --- rekey without loss: new SAs as standby on both sides, then active, then the old ones go ---
+# --- rekey without loss: new SAs as standby on both sides, then activated (no keys sent again),
+# then the old ones go ---
 K2AB=$(python3 -c 'import os; print(os.urandom(52).hex())')
 K2BA=$(python3 -c 'import os; print(os.urandom(52).hex())')
 inA ping -c 80 -i 0.025 -W 2 100.64.0.2 >"$dir/rekey.out" 2>&1 &
@@ -202,8 +203,7 @@ sleep 0.3
 {
 	$ctl -p $pa add 0x1101 0x2101 100.64.0.2 10.203.0.2:7777 "$K2BA" "$K2AB" 1 standby &&
 		$ctl -p $pb add 0x2101 0x1101 100.64.0.1 10.203.0.1:7777 "$K2AB" "$K2BA" 1 standby &&
-		$ctl -p $pa add 0x1101 0x2101 100.64.0.2 10.203.0.2:7777 "$K2BA" "$K2AB" 1 &&
-		$ctl -p $pb add 0x2101 0x1101 100.64.0.1 10.203.0.1:7777 "$K2AB" "$K2BA" 1 &&
+		$ctl -p $pa activate 0x1101 && $ctl -p $pb activate 0x2101 &&
 		sleep 0.2 && $ctl -p $pa del 0x1001 && $ctl -p $pb del 0x2001
 } >"$dir/rekey.ctl" 2>&1
 rkst=$?
@@ -214,6 +214,23 @@ wait $rk
 $ctl -p $pa dump >"$dir/dump2.out" 2>&1
 [ "$(grep -c '^sa ' "$dir/dump2.out")" -eq 1 ] && grep -q "spi_in=0x00001101" "$dir/dump2.out" &&
 	ok "after the rekey only the new SA is left" || notok "after the rekey: $(cat "$dir/dump2.out")"
+
+# --- a dummy on request (keepalive): B counts one authentic packet more, delivers nothing ---
+sa_pkts_in() { # side spi: pkts_in of that SA from a dump
+	eval "p=\$p$(echo "$1" | tr AB ab)"
+	$ctl -p "$p" dump | grep "spi_in=$2 " | sed 's/.*pkts_in=\([0-9]*\).*/\1/'
+}
+in0=$(sa_pkts_in B 0x00002101)
+d0=$(stat B dummy_in)
+o0=$(stat B decap)
+$ctl -p $pa probe 0x1101 >"$dir/probe.out" 2>&1
+sleep 1.3 # the telemetry snapshot is once a second
+in1=$(sa_pkts_in B 0x00002101)
+d1=$(stat B dummy_in)
+o1=$(stat B decap)
+[ "$((in1 - in0))" -eq 1 ] && [ "$((d1 - d0))" -eq 1 ] && [ "$o1" -eq "$o0" ] &&
+	ok "probe: A sends one dummy; B counts it (pkts_in $in0 -> $in1), delivers nothing" ||
+	notok "probe: pkts_in $in0 -> $in1, dummy_in $d0 -> $d1, decap $o0 -> $o1 $(cat "$dir/probe.out")"
 
 kill -0 "$pidA" 2>/dev/null && kill -0 "$pidB" 2>/dev/null && ok "both data planes still running" ||
 	notok "both data planes still running"
