@@ -210,6 +210,24 @@ ke_signed_enc(struct buf_writer *w, const struct msg *m)
 	return buf_put_blob16(w, m->u.ke.sig.p, m->u.ke.sig.len);
 }
 
+static int
+probe_dec(struct buf_reader *r, struct msg *m)
+{
+	buf_get_bytes(r, m->u.probe.nonce, MSG_PROBE_NONCE_LEN);
+	if (buf_get_u8(r, &m->u.probe.reply) == 0 && m->u.probe.reply > 1)
+		r->err = E_RANGE;
+	return r->err;
+}
+
+static int
+probe_enc(struct buf_writer *w, const struct msg *m)
+{
+	buf_put_bytes(w, m->u.probe.nonce, MSG_PROBE_NONCE_LEN);
+	if (m->u.probe.reply > 1 && w->err == 0)
+		w->err = E_RANGE;
+	return buf_put_u8(w, m->u.probe.reply);
+}
+
 /*
  * Mediator application messages (PROTOCOL.md section 9). Their range checks record E_RANGE
  * only while the reader is still clean, so the first bad field is the one reported.
@@ -793,6 +811,8 @@ static const struct msg_desc descs[] = {
 	 ke_signed_enc},
 	{MSG_KE3, MSG_CH_TUNNEL, T + KE_FIXED + SIG_MIN, T + KE_FIXED + SIG_MAX, ke_signed_dec,
 	 ke_signed_enc},
+	{MSG_PROBE, MSG_CH_TUNNEL, T + MSG_PROBE_NONCE_LEN + 1, T + MSG_PROBE_NONCE_LEN + 1,
+	 probe_dec, probe_enc},
 };
 
 static const struct msg_desc *

@@ -65,7 +65,8 @@
 	X(MSG_DISCO_REPLY, 0x0401, "DISCO REPLY")                                                  \
 	X(MSG_KE1, 0x1001, "KE1")                                                                  \
 	X(MSG_KE2, 0x1002, "KE2")                                                                  \
-	X(MSG_KE3, 0x1003, "KE3")
+	X(MSG_KE3, 0x1003, "KE3")                                                                  \
+	X(MSG_PROBE, 0x1004, "PROBE")
 
 enum msg_type {
 #define MSG_ENUM(name, code, str) name = code,
@@ -91,6 +92,7 @@ enum msg_limits {
 	MSG_DISCO_PORTS_MAX = 4, /* discovery ports announced in SESSION */
 	MSG_DISCO_KEY_LEN = 20,	 /* bytes: HMAC-SHA1 key for discovery probes */
 	MSG_DISCO_NONCE_LEN = 8,
+	MSG_PROBE_NONCE_LEN = 8, /* PROBE: matches an answer to its question */
 	MSG_DISCO_PAD_LEN = 8,	 /* zero bytes that make a probe larger than its reply */
 	MSG_PREFIX_LEN_MAX = 30, /* bits: the smallest overlay prefix still holds 2 nodes */
 };
@@ -363,6 +365,12 @@ struct msg_ke {
 	struct span sig;
 };
 
+/* PROBE: hole punching and path checks on the tunnel port. */
+struct msg_probe {
+	uint8_t nonce[MSG_PROBE_NONCE_LEN];
+	uint8_t reply; /* 1: answer me (with reply 0 and this nonce) */
+};
+
 struct msg {
 	uint16_t type;
 	union {
@@ -374,6 +382,7 @@ struct msg {
 		struct msg_result result;
 		struct msg_ping ping; /* PING, PONG, SYNC, LOGOUT */
 		struct msg_ke ke;     /* KE1, KE2, KE3 */
+		struct msg_probe probe;
 		struct msg_nick nick;
 		struct msg_net_req net_req; /* NET CREATE, JOIN, LEAVE, DELETE, PASS */
 		struct msg_net_flag net_flag;

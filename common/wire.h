@@ -67,5 +67,9 @@ enum wire_sizes {
 };
 
 #define WIRE_SPI_CONTROL 0u /* SPI field value that marks a tunnel control packet */
+/* SPIs the mediator assigns are 1..WIRE_SPI_MEDIATOR_MAX; a node chooses those of its rekeyed
+ * SAs with the top bit set (WIRE_SPI_NODE), so the two never collide. */
+#define WIRE_SPI_MEDIATOR_MAX 0x7fffffffu
+#define WIRE_SPI_NODE	      0x80000000u
 
 #endif

@@ -68,6 +68,9 @@ spi_used(const struct account *a, uint32_t spi)
 	return false;
 }
 
+/* An inbound SPI for a's side of a new tunnel: 1..0x7fffffff (nodes choose the SPIs of
+ * rekeyed SAs themselves with the top bit set, so theirs and ours never collide), not avoid,
+ * not one of a's tunnels. */
 static int
 new_spi(const struct account *a, uint32_t avoid, uint32_t *out)
 {
@@ -77,6 +80,7 @@ new_spi(const struct account *a, uint32_t avoid, uint32_t *out)
 
 		if ((r = crypto_random(&spi, sizeof(spi))) != 0)
 			return r;
+		spi &= WIRE_SPI_MEDIATOR_MAX;
 		if (spi != 0 && spi != avoid && !spi_used(a, spi)) {
 			*out = spi;
 			return 0;

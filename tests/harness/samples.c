@@ -223,6 +223,10 @@ sample_msg(uint16_t type, bool big, struct msg *m)
 	case MSG_PONG:
 		m->u.ping.tag = 0xdeadbeef;
 		break;
+	case MSG_PROBE:
+		memset(m->u.probe.nonce, 0x71, MSG_PROBE_NONCE_LEN);
+		m->u.probe.reply = 1;
+		break;
 	case MSG_KE1:
 	case MSG_KE2:
 	case MSG_KE3:

@@ -1117,6 +1117,9 @@ check_pair(struct node *p, struct node *q, const struct msg *tp, const struct ms
 	ASSERT_INT_NE(a->my_spi, 0);
 	ASSERT_INT_NE(a->peer_spi, 0);
 	ASSERT_INT_NE(a->my_spi, a->peer_spi);
+	/* the top bit is the nodes' (rekeyed SAs), never the mediator's */
+	ASSERT_INT_EQ(a->my_spi & WIRE_SPI_NODE, 0);
+	ASSERT_INT_EQ(a->peer_spi & WIRE_SPI_NODE, 0);
 	ASSERT_INT_EQ(a->pubkey.len, q->der_len);
 	if (a->pubkey.len == q->der_len)
 		ASSERT_MEM_EQ(a->pubkey.p, q->der, q->der_len);

@@ -44,6 +44,7 @@ static const struct expect {
 	{MSG_TEXT, SS2C, 29, 1181},	 {MSG_DISCO_PROBE, DC2S, 34, 34},
 	{MSG_DISCO_REPLY, DS2C, 30, 30}, {MSG_KE1, TUN, 386, 386},
 	{MSG_KE2, TUN, 644, 900},	 {MSG_KE3, TUN, 644, 900},
+	{MSG_PROBE, TUN, 11, 11},
 };
 
 static const uint8_t filler[128] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
