@@ -64,8 +64,10 @@ out:
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
+write_all(int fd, const void *buf, size_t n)
 {
+	const char *p = buf;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
@@ -97,27 +99,21 @@ sync_parent(const char *path)
 }
 
 int
-keyfile_store(const char *path, const struct pubkey *k, bool private_part)
+keyfile_write_atomic(const char *path, const void *p, size_t len, mode_t mode)
 {
-	char pem[PUBKEY_PEM_MAX], tmp[4096];
-	mode_t mode = private_part ? 0600 : 0644;
-	size_t len;
+	char tmp[4096];
 	bool created = false;
 	int fd = -1, r;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
 		return E_INVAL;
-	if ((r = pubkey_to_pem(k, private_part, pem, sizeof(pem), &len)) != 0)
-		goto out;
-	/* O_EXCL: never write a key through a file or link someone else placed there. */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) < 0) {
-		r = E_IO;
-		goto out;
-	}
+	/* O_EXCL: never write through a file or link someone else placed there. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) < 0)
+		return E_IO;
 	created = true;
 	/* The umask may have narrowed the mode; a public key must still be readable. */
-	if (fchmod(fd, mode) != 0 || (r = write_all(fd, pem, len)) != 0 || fsync(fd) != 0) {
-		r = r != 0 ? r : E_IO;
+	if (fchmod(fd, mode) != 0 || (r = write_all(fd, p, len)) != 0 || fsync(fd) != 0) {
+		r = E_IO;
 		goto out;
 	}
 	r = close(fd) != 0 || rename(tmp, path) != 0 ? E_IO : 0;
@@ -131,6 +127,18 @@ out:
 		close(fd);
 	if (created)
 		unlink(tmp);
+	return r;
+}
+
+int
+keyfile_store(const char *path, const struct pubkey *k, bool private_part)
+{
+	char pem[PUBKEY_PEM_MAX];
+	size_t len;
+	int r;
+
+	if ((r = pubkey_to_pem(k, private_part, pem, sizeof(pem), &len)) == 0)
+		r = keyfile_write_atomic(path, pem, len, private_part ? 0600 : 0644);
 	wipe(pem, sizeof(pem));
 	return r;
 }

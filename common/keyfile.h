@@ -8,6 +8,8 @@
 #define BURI_KEYFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "common/pubkey.h"
 
@@ -18,5 +20,8 @@ int keyfile_load(const char *path, bool want_private, struct pubkey **out) WARN_
 /* Write k's private key (mode 0600) or public key (mode 0644) to path, replacing any file
  * there atomically. */
 int keyfile_store(const char *path, const struct pubkey *k, bool private_part) WARN_UNUSED;
+/* Replace the file at path with p[0..len) and the given mode, atomically and durably (a
+ * temporary file in the same directory, fsync, rename, fsync of the directory). */
+int keyfile_write_atomic(const char *path, const void *p, size_t len, mode_t mode) WARN_UNUSED;
 
 #endif

@@ -899,3 +899,45 @@ msg_max_len(void)
 		max = MAX(max, descs[i].max);
 	return max;
 }
+
+bool
+msg_set_tag(struct msg *m, uint32_t tag)
+{
+	switch (m->type) {
+	case MSG_NICK:
+		m->u.nick.tag = tag;
+		return true;
+	case MSG_NET_CREATE:
+	case MSG_NET_JOIN:
+	case MSG_NET_LEAVE:
+	case MSG_NET_DELETE:
+	case MSG_NET_PASS:
+		m->u.net_req.tag = tag;
+		return true;
+	case MSG_NET_FLAG:
+		m->u.net_flag.tag = tag;
+		return true;
+	case MSG_NET_MEMBER:
+		m->u.net_member.tag = tag;
+		return true;
+	case MSG_NET_TEXT:
+		m->u.net_text.tag = tag;
+		return true;
+	case MSG_IM:
+		m->u.im.tag = tag;
+		return true;
+	case MSG_INBOX_ACK:
+		m->u.inbox_ack.tag = tag;
+		return true;
+	case MSG_ENDPOINTS:
+		m->u.endpoints.tag = tag;
+		return true;
+	case MSG_PING:
+	case MSG_SYNC:
+	case MSG_LOGOUT:
+		m->u.ping.tag = tag;
+		return true;
+	default:
+		return false;
+	}
+}

@@ -19,6 +19,7 @@
 #ifndef BURI_MSG_H
 #define BURI_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -414,6 +415,10 @@ int msg_decode(unsigned int channel, const uint8_t *p, size_t len, struct msg *m
  * returns 0 for is refused by a conforming peer. */
 int msg_encode(unsigned int channel, const struct msg *m, uint8_t *out, size_t cap,
 	       size_t *len) WARN_UNUSED;
+
+/* Puts tag into the tag field of a request (and of PING, which PONG echoes); false for a type
+ * that has none. */
+bool msg_set_tag(struct msg *m, uint32_t tag);
 
 /* "HELO", "KE2", ...; "unknown" for codes this build does not know. */
 const char *msg_name(uint16_t type);

@@ -62,6 +62,8 @@ enum wire_sizes {
 	WIRE_TUNNEL_CTL_MAX = 1200, /* bytes: a tunnel control packet, below IPv6 min MTU */
 	WIRE_REPLAY_WINDOW = 1984,  /* message IDs: UDP anti-replay window width */
 	WIRE_NICK_MAX = 64,	    /* bytes of UTF-8 */
+	WIRE_NAME_MAX = 64,	    /* bytes of UTF-8: a network name */
+	WIRE_PASS_MAX = 128,	    /* bytes of UTF-8: a network password */
 	WIRE_TOKEN_MAX = 128,	    /* bytes of UTF-8: registration token */
 	WIRE_TEXT_MAX = 1024,	    /* bytes of UTF-8: error and status texts */
 };

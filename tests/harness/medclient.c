@@ -602,49 +602,6 @@ mc_send(struct medclient *mc, const struct msg *msg)
 
 /* --- requests ---------------------------------------------------------------------------- */
 
-/* Puts tag into the request's tag field; false for a type that has none. */
-static bool
-set_tag(struct msg *m, uint32_t tag)
-{
-	switch (m->type) {
-	case MSG_NICK:
-		m->u.nick.tag = tag;
-		return true;
-	case MSG_NET_CREATE:
-	case MSG_NET_JOIN:
-	case MSG_NET_LEAVE:
-	case MSG_NET_DELETE:
-	case MSG_NET_PASS:
-		m->u.net_req.tag = tag;
-		return true;
-	case MSG_NET_FLAG:
-		m->u.net_flag.tag = tag;
-		return true;
-	case MSG_NET_MEMBER:
-		m->u.net_member.tag = tag;
-		return true;
-	case MSG_NET_TEXT:
-		m->u.net_text.tag = tag;
-		return true;
-	case MSG_IM:
-		m->u.im.tag = tag;
-		return true;
-	case MSG_INBOX_ACK:
-		m->u.inbox_ack.tag = tag;
-		return true;
-	case MSG_ENDPOINTS:
-		m->u.endpoints.tag = tag;
-		return true;
-	case MSG_PING:
-	case MSG_SYNC:
-	case MSG_LOGOUT:
-		m->u.ping.tag = tag;
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool
 tag_is(const struct msg *m, void *arg)
 {
@@ -676,7 +633,7 @@ mc_request(struct medclient *mc, struct msg *msg, int *status, char *text, size_
 	*status = 0;
 	if (text != NULL && textcap > 0)
 		text[0] = '\0';
-	if (!set_tag(msg, tag))
+	if (!msg_set_tag(msg, tag))
 		return E_INVAL;
 	if ((r = mc_send(mc, msg)) != 0)
 		return r;

@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: MIT
+# The whole buri stack in network namespaces, for the full-stack tests and the demo (sourced,
+# bash). The topology (namespaces, NAT routers, links) is the caller's, e.g. natlab.sh; this
+# file starts the programs in it:
+#
+#   stack_init BUILD_DIR            paths, a run directory ($sdir), hugepages; sets a trap
+#   stack_mediator NS ADDR          buri-mediator in NS, listening on ADDR; $med_addr, $med_pub
+#   stack_node NAME NS WAN ADDR/LEN GW
+#                                   buri-dataplane (af_packet on WAN, mirror buriwan0 with
+#                                   ADDR/LEN and a default route via GW) and buri-control
+#   cli NAME ARGS...                the `buri` CLI of node NAME
+#   stack_kill9 NAME                kill -9 of NAME's buri-control; stack_restart NAME again
+#   stack_cleanup                   every process started here, by PID; hugepages given back
+#
+# Every process started here is remembered by PID and ended by PID. Logs: $sdir/NAME.*.log.
+
+stack_init() {
+	sbuild=$1
+	sdir=$(mktemp -d /tmp/buri-stack.XXXXXX)
+	chmod 755 "$sdir"
+	spids=""
+	shuge_added=0
+	snodes=""
+	stack_hugepages 384
+}
+
+stack_hugepages() { # pages: make sure this many 2 MiB pages are free
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "$free" -lt "$1" ]; then
+		cur=$(cat /proc/sys/vm/nr_hugepages)
+		add=$(($1 - free))
+		echo $((cur + add)) >/proc/sys/vm/nr_hugepages
+		shuge_added=$((shuge_added + add))
+	fi
+}
+
+stack_cleanup() {
+	for p in $spids; do kill "$p" 2>/dev/null; done
+	for p in $spids; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	spids=""
+	if [ "$shuge_added" -gt 0 ]; then
+		cur=$(cat /proc/sys/vm/nr_hugepages)
+		echo $((cur - shuge_added)) >/proc/sys/vm/nr_hugepages
+		shuge_added=0
+	fi
+	[ -n "${sdir:-}" ] && rm -rf "$sdir"
+}
+
+spid_add() { spids="$spids $1"; }
+spid_del() { spids=$(echo "$spids" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
+
+# Waits up to $2 tenths of a second for the command in $3... to succeed.
+swait() {
+	t=$1
+	shift
+	for _ in $(seq "$t"); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stack_mediator() { # ns addr
+	med_ns=$1
+	med_addr=$2
+	cat >"$sdir/mediator.cfg" <<CFG
+listen = { address = "$med_addr"; tcp_port = 7770; tls_port = 7771; disco_ports = [7772, 7773]; };
+key = "$sdir/mediator.key";
+store = { path = "$sdir/mediator.db"; };
+limits = { password_iterations = 1000; lost_grace = 300; };
+workers = 1;
+log = { level = "info"; };
+CFG
+	ip netns exec "$med_ns" "$sbuild/mediator/buri-mediator" -c "$sdir/mediator.cfg" \
+		>"$sdir/mediator.out" 2>"$sdir/mediator.log" &
+	med_pid=$!
+	spid_add $med_pid
+	swait 100 grep -q " ready" "$sdir/mediator.log" || return 1
+	med_pub=$sdir/mediator.pub
+	openssl pkey -in "$sdir/mediator.key" -pubout -out "$med_pub" 2>/dev/null
+}
+
+stack_mediator_kill9() {
+	kill -9 "$med_pid" 2>/dev/null
+	wait "$med_pid" 2>/dev/null
+	spid_del "$med_pid"
+}
+
+stack_mediator_restart() {
+	: >"$sdir/mediator.log.new"
+	ip netns exec "$med_ns" "$sbuild/mediator/buri-mediator" -c "$sdir/mediator.cfg" \
+		>>"$sdir/mediator.out" 2>"$sdir/mediator.log.new" &
+	med_pid=$!
+	spid_add $med_pid
+	swait 100 grep -q " ready" "$sdir/mediator.log.new"
+}
+
+# The data plane of node name: af_packet on the wan veth, lcores 0/1, naps of up to 200 us.
+stack_dp_conf() { # name wan
+	cat >"$sdir/$1.dp.cfg" <<CFG
+eal = { file_prefix = "$1"; memory = "hugepages"; args = ["--log-level=*:error"]; };
+lcores = { main = 0; workers = [1]; };
+wan = { device = "net_af_packet0,iface=$2"; mirror = "buriwan0"; mtu = 1500; };
+overlay = { iface = "buri0"; };
+tunnel = { port = 7777; idle_timeout = 30; };
+pools = { mbufs = 4095; sas = 256; };
+poll = { busy = false; idle_polls = 64; sleep_max_us = 200; };
+log = { level = "info"; };
+CFG
+}
+
+stack_ctl_conf() { # name
+	cat >"$sdir/$1.ctl.cfg" <<CFG
+mediator = { host = "$med_addr"; port = 7770; tls_port = 7771; key = "$med_pub"; };
+node = { key = "$sdir/$1/node.key"; state = "$sdir/$1/node.state"; nick = "$1"; };
+dataplane = { prefix = "$1"; overlay_iface = "buri0"; };
+tunnel = { port = 7777; ${stack_tunnel_extra:-} };
+control = { socket = "$sdir/$1/control.sock"; };
+log = { level = "${stack_ctl_log:-info}"; };
+CFG
+}
+
+stack_dp_start() { # name
+	eval "ns=\$ns_$1"
+	ip netns exec "$ns" env RUNTIME_DIRECTORY="$sdir/$1/rt" \
+		"$sbuild/dataplane/buri-dataplane" -c "$sdir/$1.dp.cfg" \
+		>>"$sdir/$1.dp.out" 2>>"$sdir/$1.dp.log" &
+	eval "dp_$1=$!"
+	spid_add $!
+	swait 150 sh -c "[ -e /dev/shm/buri-$1-dpif ] && ip netns exec $ns ip link show buriwan0"
+}
+
+stack_ctl_start() { # name
+	eval "ns=\$ns_$1"
+	ip netns exec "$ns" "$sbuild/control/buri-control" -c "$sdir/$1.ctl.cfg" \
+		>>"$sdir/$1.ctl.out" 2>>"$sdir/$1.ctl.log" &
+	eval "ctl_$1=$!"
+	spid_add $!
+	swait 100 test -S "$sdir/$1/control.sock"
+}
+
+stack_node() { # name ns wan addr/len gw
+	mkdir -p "$sdir/$1/rt"
+	chmod 700 "$sdir/$1"
+	eval "ns_$1=$2"
+	snodes="$snodes $1"
+	stack_dp_conf "$1" "$3"
+	stack_ctl_conf "$1"
+	ip -n "$2" link set "$3" up
+	stack_dp_start "$1" || return 1
+	ip -n "$2" addr add "$4" dev buriwan0
+	ip -n "$2" link set buriwan0 up
+	ip -n "$2" route add default via "$5" dev buriwan0
+	stack_ctl_start "$1"
+}
+
+cli() { # name args...
+	n=$1
+	shift
+	"$sbuild/tools/buri" --socket "$sdir/$n/control.sock" "$@"
+}
+
+stack_kill9() { # name: kill -9 its buri-control
+	eval "p=\$ctl_$1"
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	spid_del "$p"
+}
+
+stack_restart() { # name: start its buri-control again
+	stack_ctl_start "$1"
+}
+
+# The overlay address of node name, from `buri status --json`.
+stack_addr() {
+	cli "$1" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin).get("identity",""))'
+}
