@@ -175,7 +175,8 @@ on_msg(void *arg, const struct msg *m)
 
 			ack.u.inbox_ack.upto = c->nv.max_text_id;
 			if (medsess_request(c->ms, &ack, inbox_acked, c) != 0)
-				log_debug("INBOX ACK not sent: offline (sent again at the next login)");
+				log_debug("INBOX ACK not sent: offline (sent again at the next "
+					  "login)");
 		}
 		break;
 	default:
