@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/err.h"
@@ -59,9 +60,10 @@ on_result(void *arg, int status, const char *text)
 	if (status == 0)
 		(void)api_reply(k->c->api, k->id,
 				json_pack("{s:s}", "message", text[0] ? text : k->ok_text));
+	else if (text[0] == '\0' || strcasecmp(text, err_str(status)) == 0)
+		(void)api_error(k->c->api, k->id, "%s", err_str(status));
 	else
-		(void)api_error(k->c->api, k->id, "%s%s%s", err_str(status), text[0] ? ": " : "",
-				text);
+		(void)api_error(k->c->api, k->id, "%s: %s", err_str(status), text);
 	free(k);
 }
 

@@ -8,12 +8,13 @@
 # Tests:   clang + libclang-rt-14-dev (libFuzzer, sanitizers), llvm (llvm-symbolizer: readable
 #          sanitizer stacks, and LeakSanitizer suppressions match function names only through
 #          it), python3, openssl (the independent reference implementation), clang-format,
-#          iproute2 and iputils-ping (network namespace tests of the data plane)
+#          iproute2 and iputils-ping (network namespace tests of the data plane), nftables
+#          and conntrack (the NAT routers of the full-stack tests)
 set -eu
 
 PKGS="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl libconfig-dev \
 libsqlite3-dev libdpdk-dev libipsec-mb-dev clang libclang-rt-14-dev llvm python3 clang-format \
-iproute2 iputils-ping libjansson-dev libmnl-dev"
+iproute2 iputils-ping libjansson-dev libmnl-dev nftables conntrack"
 
 missing=""
 for p in $PKGS; do
