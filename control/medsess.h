@@ -5,7 +5,8 @@
  * the pinned mediator key's fingerprint; AUTH (or REGISTER for a node without an identity);
  * AUTH OK checked against the pinned key; then requests with tags, answered through callbacks,
  * and pushes handed to on_msg. A lost session is retried after 1 s doubling to 30 s, +-20 %
- * jitter, reset by a successful login; PINGs keep a quiet session checked.
+ * jitter, reset by a successful login; while it waits, a bare TCP connect every 2 s checks
+ * whether the mediator is back and ends the wait early. PINGs keep a quiet session checked.
  *
  * A signature or fingerprint failure is logged at error level as what it may be, a substituted
  * server, and retried on the same backoff (never in a tight loop).

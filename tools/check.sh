@@ -5,7 +5,7 @@
 #    the data plane tests if fewer are free (given back at the end),
 # 2. builds with gcc and -Werror, runs the unit, dp (DPDK in one process, --no-huge),
 #    integration (the mediator over loopback, two data planes in network namespaces),
-#    interop and lint suites,
+#    stack (a mediator and three nodes behind NATs), interop and lint suites,
 # 3. builds with clang, AddressSanitizer and UndefinedBehaviorSanitizer, runs the unit and
 #    integration suites (the mediator under the sanitizers too),
 # 4. builds the libFuzzer targets (clang + ASan + UBSan) and runs each for FUZZ_SECONDS (20).
@@ -52,7 +52,7 @@ failed=""
 step "gcc build (-Werror), unit + dp + integration + interop + lint suites"
 CC=gcc setup "$out/gcc" --werror
 ninja -C "$out/gcc"
-meson test -C "$out/gcc" --print-errorlogs --no-rebuild --suite unit --suite dp --suite integration --suite interop --suite lint ||
+meson test -C "$out/gcc" --print-errorlogs --no-rebuild --suite unit --suite dp --suite integration --suite stack --suite interop --suite lint ||
 	failed="$failed gcc"
 
 step "clang build with ASan + UBSan, unit + dp + integration suites"

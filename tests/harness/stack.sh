@@ -25,6 +25,7 @@ stack_init() {
 }
 
 stack_hugepages() { # pages: make sure this many 2 MiB pages are free
+	local free cur add
 	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 	if [ "$free" -lt "$1" ]; then
 		cur=$(cat /proc/sys/vm/nr_hugepages)
@@ -35,6 +36,7 @@ stack_hugepages() { # pages: make sure this many 2 MiB pages are free
 }
 
 stack_cleanup() {
+	local p cur
 	for p in $spids; do kill "$p" 2>/dev/null; done
 	for p in $spids; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -53,15 +55,15 @@ stack_cleanup() {
 spid_add() { spids="$spids $1"; }
 spid_del() { spids=$(echo "$spids" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' '); }
 
-# Waits up to $2 tenths of a second for the command in $3... to succeed.
+# Waits up to $1 tenths of a second (wall clock) for the command $2... to succeed.
 swait() {
-	t=$1
+	local end=$(($(date +%s%N) / 1000000 + $1 * 100))
 	shift
-	for _ in $(seq "$t"); do
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		[ "$(($(date +%s%N) / 1000000))" -ge "$end" ] && return 1
 		sleep 0.1
 	done
-	return 1
 }
 
 stack_mediator() { # ns addr
@@ -125,6 +127,7 @@ CFG
 }
 
 stack_dp_start() { # name
+	local ns
 	eval "ns=\$ns_$1"
 	ip netns exec "$ns" env RUNTIME_DIRECTORY="$sdir/$1/rt" \
 		"$sbuild/dataplane/buri-dataplane" -c "$sdir/$1.dp.cfg" \
@@ -135,6 +138,7 @@ stack_dp_start() { # name
 }
 
 stack_ctl_start() { # name
+	local ns
 	eval "ns=\$ns_$1"
 	ip netns exec "$ns" "$sbuild/control/buri-control" -c "$sdir/$1.ctl.cfg" \
 		>>"$sdir/$1.ctl.out" 2>>"$sdir/$1.ctl.log" &
@@ -159,12 +163,13 @@ stack_node() { # name ns wan addr/len gw
 }
 
 cli() { # name args...
-	n=$1
+	local n=$1
 	shift
 	"$sbuild/tools/buri" --socket "$sdir/$n/control.sock" "$@"
 }
 
 stack_kill9() { # name: kill -9 its buri-control
+	local p
 	eval "p=\$ctl_$1"
 	kill -9 "$p" 2>/dev/null
 	wait "$p" 2>/dev/null

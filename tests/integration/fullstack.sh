@@ -178,10 +178,10 @@ sleep 60
 t0=$(date +%s%N)
 stack_mediator_restart
 all_online() { for x in $nodes; do logged_in "$x" || return 1; done; }
-if swait 150 all_online; then
+if swait 100 all_online; then
 	ok "mediator back after 60 s: all nodes logged in again after $((($(date +%s%N) - t0) / 1000000)) ms"
 else
-	notok "all logged in within 15 s"
+	notok "all logged in within 10 s"
 	for node in $nodes; do diag "$sdir/$node.ctl.log"; done
 fi
 wait $pp
