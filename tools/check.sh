@@ -49,7 +49,7 @@ echo "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo) free 2 MiB pages"
 
 failed=""
 
-step "gcc build (-Werror), unit + dp + integration + interop + lint suites"
+step "gcc build (-Werror), unit + dp + integration + stack + interop + lint suites"
 CC=gcc setup "$out/gcc" --werror
 ninja -C "$out/gcc"
 meson test -C "$out/gcc" --print-errorlogs --no-rebuild --suite unit --suite dp --suite integration --suite stack --suite interop --suite lint ||

@@ -32,9 +32,13 @@ check_accepted(const struct dpif_msg *m, bool to_dp)
 	if (m->magic != DPIF_MAGIC || m->version != DPIF_VERSION || m->seq == 0)
 		abort();
 	if (to_dp) {
-		if (m->op < DPIF_SA_ADD || m->op > DPIF_DUMP)
+		if (m->op < DPIF_SA_ADD || m->op > DPIF_SA_ACTIVATE)
 			abort();
-		if (m->op <= DPIF_SA_ENDPOINT && sa->spi_in == 0)
+		/* every op but FLUSH and DUMP names an SA */
+		if (m->op != DPIF_FLUSH && m->op != DPIF_DUMP && sa->spi_in == 0)
+			abort();
+		if ((m->op == DPIF_SA_PROBE || m->op == DPIF_SA_ACTIVATE) &&
+		    (sa->spi_out != 0 || sa->peer_addr != 0 || sa->ep_addr != 0 || sa->flags != 0))
 			abort();
 		if (m->op == DPIF_SA_ADD && (sa->spi_out == 0 || sa->peer_addr == 0))
 			abort();
