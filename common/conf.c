@@ -543,3 +543,14 @@ conf_fail(struct conf *c, const char *key, const char *fmt, ...)
 	va_end(ap);
 	return E_CONF;
 }
+
+int
+conf_get_uint(struct conf *c, const char *key, long long min, long long max, unsigned *v)
+{
+	long long x;
+	int r;
+
+	if ((r = conf_get_int(c, key, min, max, *v, &x)) == 0)
+		*v = (unsigned)x;
+	return r;
+}

@@ -45,6 +45,9 @@ int conf_get_int(struct conf *c, const char *key, long long min, long long max, 
 		 long long *out) WARN_UNUSED;
 int conf_need_int(struct conf *c, const char *key, long long min, long long max,
 		  long long *out) WARN_UNUSED;
+/* An unsigned setting in [min, max] (0 <= min); *v holds the default and gets the value. */
+int conf_get_uint(struct conf *c, const char *key, long long min, long long max,
+		  unsigned *v) WARN_UNUSED;
 int conf_get_bool(struct conf *c, const char *key, bool def, bool *out) WARN_UNUSED;
 /* Copies the string (and its NUL) into out; a value that does not fit in cap is an error,
  * never truncated. def may be NULL for "empty". */

@@ -65,17 +65,6 @@ check_keys(struct conf *c)
 	return 0;
 }
 
-static int
-get_uint(struct conf *c, const char *key, long long min, long long max, unsigned *v)
-{
-	long long x;
-	int r;
-
-	if ((r = conf_get_int(c, key, min, max, *v, &x)) == 0)
-		*v = (unsigned)x;
-	return r;
-}
-
 /* A string setting whose default is what out holds now (copied: conf_get_str's default and
  * output must not overlap). */
 static int
@@ -104,8 +93,8 @@ read_mediator(struct conf *c, struct ctl_cfg *cfg)
 	int r;
 
 	if ((r = conf_need_str(c, "mediator.host", cfg->med_host, sizeof(cfg->med_host))) != 0 ||
-	    (r = get_uint(c, "mediator.port", 1, 65535, &cfg->med_port)) != 0 ||
-	    (r = get_uint(c, "mediator.tls_port", 0, 65535, &cfg->med_tls_port)) != 0 ||
+	    (r = conf_get_uint(c, "mediator.port", 1, 65535, &cfg->med_port)) != 0 ||
+	    (r = conf_get_uint(c, "mediator.tls_port", 0, 65535, &cfg->med_tls_port)) != 0 ||
 	    (r = get_path(c, "mediator.key", cfg->med_key, sizeof(cfg->med_key))) != 0 ||
 	    (r = conf_get_str(c, "mediator.fingerprint", "", cfg->med_fp, sizeof(cfg->med_fp))) !=
 		    0 ||
@@ -161,12 +150,12 @@ read_tunnel(struct conf *c, struct ctl_cfg *cfg)
 			  names_prefix_problem)) != 0 ||
 	    (r = get_name(c, "dataplane.overlay_iface", cfg->overlay_iface,
 			  sizeof(cfg->overlay_iface), names_ifname_problem)) != 0 ||
-	    (r = get_uint(c, "tunnel.port", 1, 65535, &cfg->tunnel_port)) != 0 ||
-	    (r = get_uint(c, "tunnel.keepalive", 1, 3600, &cfg->keepalive_s)) != 0 ||
-	    (r = get_uint(c, "tunnel.dead_after", 2, 100, &cfg->dead_after)) != 0 ||
-	    (r = get_uint(c, "tunnel.rekey_after", 0, 30 * 86400, &cfg->rekey_after_s)) != 0 ||
-	    (r = get_uint(c, "tunnel.handshake_timeout", 2, 120, &hs)) != 0 ||
-	    (r = get_uint(c, "tunnel.retry", 1, 3600, &cfg->retry_s)) != 0)
+	    (r = conf_get_uint(c, "tunnel.port", 1, 65535, &cfg->tunnel_port)) != 0 ||
+	    (r = conf_get_uint(c, "tunnel.keepalive", 1, 3600, &cfg->keepalive_s)) != 0 ||
+	    (r = conf_get_uint(c, "tunnel.dead_after", 2, 100, &cfg->dead_after)) != 0 ||
+	    (r = conf_get_uint(c, "tunnel.rekey_after", 0, 30 * 86400, &cfg->rekey_after_s)) != 0 ||
+	    (r = conf_get_uint(c, "tunnel.handshake_timeout", 2, 120, &hs)) != 0 ||
+	    (r = conf_get_uint(c, "tunnel.retry", 1, 3600, &cfg->retry_s)) != 0)
 		return r;
 	if (cfg->rekey_after_s != 0 && cfg->rekey_after_s < 30)
 		return conf_fail(c, "tunnel.rekey_after", "must be 0 (off) or at least 30 seconds");

@@ -159,18 +159,6 @@ check_keys(struct conf *c)
 	return 0;
 }
 
-/* An unsigned setting with a range; *v holds the default. */
-static int
-get_uint(struct conf *c, const char *key, long long min, long long max, unsigned *v)
-{
-	long long x;
-	int r;
-
-	if ((r = conf_get_int(c, key, min, max, *v, &x)) == 0)
-		*v = (unsigned)x;
-	return r;
-}
-
 /* A string setting checked by problem(). */
 static int
 get_checked(struct conf *c, const char *key, const char *def, char *out, size_t cap,
@@ -213,7 +201,7 @@ read_lcores(struct conf *c, struct dp_cfg *cfg)
 	size_t n;
 	int r;
 
-	if ((r = get_uint(c, "lcores.main", 0, LCORE_MAX, &cfg->main_lcore)) != 0)
+	if ((r = conf_get_uint(c, "lcores.main", 0, LCORE_MAX, &cfg->main_lcore)) != 0)
 		return r;
 	if (conf_has(c, "lcores.workers")) {
 		if ((r = conf_get_ints(c, "lcores.workers", 0, LCORE_MAX, w, ARRAY_SIZE(w), &n)) !=
@@ -254,7 +242,7 @@ read_ports(struct conf *c, struct dp_cfg *cfg, bool need_wan)
 	}
 	if ((r = get_checked(c, "wan.mirror", DEFAULT_MIRROR, cfg->wan_mirror,
 			     sizeof(cfg->wan_mirror), names_ifname_problem)) != 0 ||
-	    (r = get_uint(c, "wan.mtu", 576, 9000, &cfg->wan_mtu)) != 0 ||
+	    (r = conf_get_uint(c, "wan.mtu", 576, 9000, &cfg->wan_mtu)) != 0 ||
 	    (r = get_checked(c, "overlay.iface", DEFAULT_OVERLAY, cfg->overlay_iface,
 			     sizeof(cfg->overlay_iface), names_ifname_problem)) != 0)
 		return r;
@@ -288,7 +276,7 @@ read_sizes(struct conf *c, struct dp_cfg *cfg)
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		if ((r = get_uint(c, t[i].key, t[i].min, t[i].max, t[i].v)) != 0)
+		if ((r = conf_get_uint(c, t[i].key, t[i].min, t[i].max, t[i].v)) != 0)
 			return r;
 	if ((cfg->rx_desc & (cfg->rx_desc - 1)) != 0)
 		return conf_fail(c, "pools.rx_desc", "%u is not a power of two", cfg->rx_desc);

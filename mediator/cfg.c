@@ -127,18 +127,6 @@ check_keys(struct conf *c)
 	return 0;
 }
 
-/* An unsigned setting with a range. */
-static int
-get_uint(struct conf *c, const char *key, long long min, long long max, unsigned int *v)
-{
-	long long x;
-	int r;
-
-	if ((r = conf_get_int(c, key, min, max, *v, &x)) == 0)
-		*v = (unsigned int)x;
-	return r;
-}
-
 static int
 read_listen(struct conf *c, struct med_cfg *cfg)
 {
@@ -148,8 +136,8 @@ read_listen(struct conf *c, struct med_cfg *cfg)
 
 	if ((r = conf_get_str(c, "listen.address", cfg->listen, cfg->listen,
 			      sizeof(cfg->listen))) != 0 ||
-	    (r = get_uint(c, "listen.tcp_port", 1, 65535, &cfg->tcp_port)) != 0 ||
-	    (r = get_uint(c, "listen.tls_port", 0, 65535, &cfg->tls_port)) != 0)
+	    (r = conf_get_uint(c, "listen.tcp_port", 1, 65535, &cfg->tcp_port)) != 0 ||
+	    (r = conf_get_uint(c, "listen.tls_port", 0, 65535, &cfg->tls_port)) != 0)
 		return r;
 	if (!conf_has(c, "listen.disco_ports"))
 		return 0;
@@ -246,7 +234,7 @@ read_limits(struct conf *c, struct med_cfg *cfg)
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		if ((r = get_uint(c, t[i].key, t[i].min, t[i].max, t[i].v)) != 0)
+		if ((r = conf_get_uint(c, t[i].key, t[i].min, t[i].max, t[i].v)) != 0)
 			return r;
 	if ((r = conf_get_int(c, "limits.output_max", 65536, 1LL << 32, (long long)cfg->output_max,
 			      &out_max)) != 0)
