@@ -77,12 +77,7 @@ echo $$ >"$run/pid"
 lab_init
 stack_init "$build"
 lab_public med 198.51.100.1
-i=1
-for node in $nodes; do
-	lab_site "nat$i" $i c
-	lab_node "nat$i" "$node"
-	i=$((i + 1))
-done
+lab_nodes_behind_nats c $nodes
 {
 	echo "sdir=$sdir build=$build nodes=\"$nodes\""
 	for node in $nodes; do echo "ns_$node=$(lab_ns "$node")"; done

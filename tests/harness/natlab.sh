@@ -14,6 +14,7 @@
 #   lab_node SITE NAME            a node namespace on SITE's LAN; its wan veth "wan0" is left
 #                                 without an address (the data plane takes it); the address it
 #                                 should use is $lab_addr_NAME, the gateway $lab_gw_NAME
+#   lab_nodes_behind_nats TYPE NODE...  a site nat1, nat2, ... of TYPE per node, in order
 #   lab_flush SITE                forget every NAT mapping of SITE (conntrack -F)
 #   lab_ns NAME                   the namespace name of NAME (per-run suffix)
 #
@@ -107,6 +108,16 @@ lab_node() { # site name
 	ip -n "$(lab_ns "$2")" link set wan0 up
 	eval "lab_addr_$2=10.$n.0.$((1 + k))/24"
 	eval "lab_gw_$2=10.$n.0.1"
+}
+
+lab_nodes_behind_nats() { # type node...
+	local type=$1 i=1 node
+	shift
+	for node in "$@"; do
+		lab_site "nat$i" $i "$type" || return 1
+		lab_node "nat$i" "$node"
+		i=$((i + 1))
+	done
 }
 
 lab_flush() { # site

@@ -38,12 +38,7 @@ lab_init
 stack_init "$build"
 nodes="alpha beta gamma"
 lab_public med 198.51.100.1
-i=1
-for node in $nodes; do
-	lab_site "nat$i" $i c
-	lab_node "nat$i" "$node"
-	i=$((i + 1))
-done
+lab_nodes_behind_nats c $nodes
 inns() { ip netns exec "$(lab_ns "$1")" "${@:2}"; }
 
 if stack_mediator "$(lab_ns med)" 198.51.100.1; then ok "mediator up"; else
