@@ -35,6 +35,8 @@ struct dpif_server {
 	bool dumping;
 	uint64_t dump_seq;
 	uint32_t dump_cursor;
+	/* some SA may still wait for its first packet: dpif_server_watch scans (see there) */
+	bool awaiting_first;
 	struct dpif_server_stats st; /* written here only, read by any thread (stats) */
 };
 
@@ -127,6 +129,7 @@ apply(struct dpif_server *s, const struct dpif_msg *m)
 
 	switch (m->op) {
 	case DPIF_SA_ADD:
+		s->awaiting_first = true;
 		return sa_table_add(s->sas, d, m->ctl_gen);
 	case DPIF_SA_DEL:
 		return sa_table_del(s->sas, d->spi_in);
@@ -279,17 +282,37 @@ event(struct dpif_server *s, uint16_t op, const struct sa *sa, uint64_t ep)
 	return true;
 }
 
-/* sa_table_each callback. The ev_* fields are the writer's (we are it); the counters and the
+/* EV_FIRST once an SA has its first packet. The flag is the writer's (we are it); the counter
+ * is the workers', read once. Returns 1 while the SA still waits, for dpif_server_watch. */
+static int
+sa_first(struct sa *sa, struct dpif_server *s)
+{
+	uint64_t ep;
+
+	if (sa->ev_flags & SA_EV_FIRST)
+		return 0;
+	if (__atomic_load_n(&sa->pkts_in, __ATOMIC_RELAXED) == 0)
+		return 1;
+	ep = __atomic_load_n(&sa->endpoint, __ATOMIC_RELAXED);
+	if (!event(s, DPIF_EV_FIRST, sa, ep))
+		return 1;
+	sa->ev_flags |= SA_EV_FIRST;
+	if (ep != sa->ev_endpoint && event(s, DPIF_EV_ENDPOINT, sa, ep))
+		sa->ev_endpoint = ep;
+	return 0;
+}
+
+/* sa_table_each callback for the tick. The ev_* fields are the writer's; the counters and the
  * endpoint are the workers', read once each. A flag is set only once its event is out. */
 static int
 sa_events(struct sa *sa, void *arg)
 {
 	struct dpif_server *s = arg;
-	uint64_t pkts = __atomic_load_n(&sa->pkts_in, __ATOMIC_RELAXED);
-	uint64_t ep = __atomic_load_n(&sa->endpoint, __ATOMIC_RELAXED);
+	uint64_t pkts, ep;
 
-	if (!(sa->ev_flags & SA_EV_FIRST) && pkts > 0 && event(s, DPIF_EV_FIRST, sa, ep))
-		sa->ev_flags |= SA_EV_FIRST;
+	(void)sa_first(sa, s);
+	pkts = __atomic_load_n(&sa->pkts_in, __ATOMIC_RELAXED);
+	ep = __atomic_load_n(&sa->endpoint, __ATOMIC_RELAXED);
 	if (ep != sa->ev_endpoint && event(s, DPIF_EV_ENDPOINT, sa, ep))
 		sa->ev_endpoint = ep;
 	if (pkts != sa->ev_pkts_in) {
@@ -322,6 +345,31 @@ dpif_server_tick(struct dpif_server *s)
 	__atomic_store_n(&s->r.hdr->dp_heartbeat, ++s->heartbeat, __ATOMIC_RELEASE);
 	sa_table_reclaim(s->sas);
 	(void)sa_table_each(s->sas, sa_events, s);
+}
+
+struct watch {
+	struct dpif_server *s;
+	unsigned waiting;
+};
+
+static int
+watch_one(struct sa *sa, void *arg)
+{
+	struct watch *w = arg;
+
+	w->waiting += (unsigned)sa_first(sa, w->s);
+	return 0;
+}
+
+void
+dpif_server_watch(struct dpif_server *s)
+{
+	struct watch w = {s, 0};
+
+	if (!s->awaiting_first)
+		return;
+	(void)sa_table_each(s->sas, watch_one, &w);
+	s->awaiting_first = w.waiting > 0;
 }
 
 struct dpif_server *

@@ -56,6 +56,12 @@ unsigned dpif_server_poll(struct dpif_server *s, unsigned max);
  * tick. */
 void dpif_server_tick(struct dpif_server *s);
 
+/* Often (every few ms) between ticks: sends EV_FIRST for SAs that got their first packet, so
+ * a tunnel's initiator can switch to its new SA without waiting for the tick. Scans the table
+ * only after an SA_ADD and until no SA waits any more; an SA that never hears from its peer
+ * keeps the scans going, which costs one pass over the table per call. */
+void dpif_server_watch(struct dpif_server *s);
+
 struct dpif_server_stats {
 	uint64_t requests;	 /* valid requests consumed */
 	uint64_t invalid;	 /* messages that failed dpif_msg_check, consumed */

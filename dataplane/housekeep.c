@@ -3,6 +3,8 @@
  * The main lcore's loop: everything slow, so the workers never make a syscall.
  *
  *   every turn (HK_NAP_US apart when idle): the control process's ring (dpif_server_poll)
+ *   every HK_WATCH_MS while a new SA waits for its first packet: EV_FIRST (dpif_server_watch;
+ *       the initiator of a tunnel switches to its new SA on it)
  *   every HK_VIEW_MS: the kernel's view of the mirror and overlay TAPs (addresses, gateway),
  *       published to the workers; ARP sightings from the workers into the neighbour table
  *   every second, and after SA changes: an ARP request for every next hop an SA needs and the
@@ -30,6 +32,7 @@
 
 enum {
 	HK_NAP_US = 1000,     /* main lcore sleep when the ring was empty */
+	HK_WATCH_MS = 5,      /* EV_FIRST latency */
 	HK_VIEW_MS = 100,     /* view refresh and neighbour resolution period */
 	HK_TICK_MS = 1000,    /* events, reclaim, snapshot */
 	HK_ARP_FRESH = 60,    /* seconds: re-resolve a next hop this old */
@@ -157,13 +160,17 @@ tick(struct dp *dp, uint64_t now)
 int
 housekeep_run(struct dp *dp)
 {
-	uint64_t next_view = 0, next_tick = 0;
+	uint64_t next_view = 0, next_tick = 0, next_watch = 0;
 
 	view_refresh(dp);
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned n = dpif_server_poll(dp->dpif, 64);
 		uint64_t t = clock_ms(), secs = t / 1000;
 
+		if (t >= next_watch) {
+			dpif_server_watch(dp->dpif);
+			next_watch = t + HK_WATCH_MS;
+		}
 		if (t >= next_view || n > 0) {
 			view_refresh(dp);
 			learn_drain(dp, secs);

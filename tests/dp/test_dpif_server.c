@@ -538,13 +538,13 @@ struct evs {
 	struct dpif_event last;
 };
 
+/* The events the server queued since the last call (tick or watch). */
 static void
-tick(struct evs *e)
+events(struct evs *e)
 {
 	struct dpif_msg m;
 
 	memset(e, 0, sizeof(*e));
-	dpif_server_tick(srv);
 	while (dpif_client_recv(&cl, &m) == 0) {
 		if (m.op >= DPIF_EV_FIRST && m.op <= DPIF_EV_EXHAUST && m.u.ev.spi_in == 1 &&
 		    m.ctl_gen == 0 && m.dp_gen == cl.dp_gen) {
@@ -554,6 +554,20 @@ tick(struct evs *e)
 			e->other++;
 		}
 	}
+}
+
+static void
+tick(struct evs *e)
+{
+	dpif_server_tick(srv);
+	events(e);
+}
+
+static void
+watch(struct evs *e)
+{
+	dpif_server_watch(srv);
+	events(e);
 }
 
 #define ASSERT_EVS(e, first, idle, endpoint, exhaust)                                              \
@@ -662,6 +676,30 @@ test_events(void)
 	stats(&st);
 	ASSERT_INT_EQ(st.events - st0.events, 1);
 	ASSERT_INT_EQ(st.acks - st0.acks, sent);
+	TEST_DONE();
+
+	TEST_START("events: the watch sends EV_FIRST between ticks, once");
+	d.spi_in = 1;
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_DEL, &d, NULL), 0);
+	mk_sa(&d, 1, 1);
+	ASSERT_INT_EQ(roundtrip(&cl, DPIF_SA_ADD, &d, NULL), 0);
+	sa = sa_table_by_spi(sas, 1);
+	ASSERT_TRUE(sa != NULL);
+	if (sa == NULL) {
+		TEST_DONE();
+		return;
+	}
+	watch(&e);
+	ASSERT_EVS(e, 0, 0, 0, 0);
+	__atomic_store_n(&sa->endpoint, (uint64_t)0x05060708 << 16 | 779, __ATOMIC_RELAXED);
+	sa->pkts_in = 1;
+	watch(&e);
+	ASSERT_EVS(e, 1, 0, 1, 0); /* and where the first packet came from */
+	ASSERT_INT_EQ(e.last.ep_port, 779);
+	watch(&e);
+	ASSERT_EVS(e, 0, 0, 0, 0);
+	tick(&e);
+	ASSERT_EVS(e, 0, 0, 0, 0);
 	TEST_DONE();
 }
 
