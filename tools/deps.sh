@@ -10,11 +10,14 @@
 #          it), python3, openssl (the independent reference implementation), clang-format,
 #          iproute2 and iputils-ping (network namespace tests of the data plane), nftables
 #          and conntrack (the NAT routers of the full-stack tests)
+# `deps.sh bench` also installs what tools/bench/overlay_tcp.sh compares against:
+#          iperf3, wireguard-go and wireguard-tools
 set -eu
 
 PKGS="meson ninja-build pkg-config gcc libc6-dev libssl-dev openssl libconfig-dev \
 libsqlite3-dev libdpdk-dev libipsec-mb-dev clang libclang-rt-14-dev llvm python3 clang-format \
 iproute2 iputils-ping libjansson-dev libmnl-dev nftables conntrack"
+[ "${1:-}" = bench ] && PKGS="$PKGS iperf3 wireguard-go wireguard-tools"
 
 missing=""
 for p in $PKGS; do

@@ -9,6 +9,9 @@
 #                                   buri-dataplane (af_packet on WAN, mirror buriwan0 with
 #                                   ADDR/LEN and a default route via GW) and buri-control
 #   cli NAME ARGS...                the `buri` CLI of node NAME
+#   stack_node_stop NAME            NAME's buri-control (it logs out) and data plane stopped;
+#                                   the wan veth is the kernel's again, without an address
+#   stack_node_start NAME ADDR/LEN GW   both started again (same identity and settings)
 #   stack_kill9 NAME                kill -9 of NAME's buri-control; stack_restart NAME again
 #   stack_cleanup                   every process started here, by PID; hugepages given back
 #
@@ -35,14 +38,17 @@ stack_hugepages() { # pages: make sure this many 2 MiB pages are free
 	fi
 }
 
+# Waits up to 5 s for process $1 (signalled already) to end, then kill -9; reaps it.
+stack_reap() {
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 stack_cleanup() {
 	local p cur
 	for p in $spids; do kill "$p" 2>/dev/null; done
-	for p in $spids; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	for p in $spids; do stack_reap "$p"; done
 	spids=""
 	if [ "$shuge_added" -gt 0 ]; then
 		cur=$(cat /proc/sys/vm/nr_hugepages)
@@ -101,11 +107,14 @@ stack_mediator_restart() {
 	swait 100 grep -q " ready" "$sdir/mediator.log.new"
 }
 
-# The data plane of node name: af_packet on the wan veth, lcores 0/1, naps of up to 200 us.
+# The data plane of node name: af_packet on the wan veth, naps of up to 200 us, main lcore 0
+# and worker 1 unless $stack_lcores_NAME says otherwise (e.g. "main = 1; workers = [0];").
 stack_dp_conf() { # name wan
+	local lc
+	eval "lc=\${stack_lcores_$1:-main = 0; workers = [1];}"
 	cat >"$sdir/$1.dp.cfg" <<CFG
 eal = { file_prefix = "$1"; memory = "hugepages"; args = ["--log-level=*:error"]; };
-lcores = { main = 0; workers = [1]; };
+lcores = { $lc };
 wan = { device = "net_af_packet0,iface=$2"; mirror = "buriwan0"; mtu = 1500; };
 overlay = { iface = "buri0"; };
 tunnel = { port = 7777; idle_timeout = 30; };
@@ -155,11 +164,27 @@ stack_node() { # name ns wan addr/len gw
 	stack_dp_conf "$1" "$3"
 	stack_ctl_conf "$1"
 	ip -n "$2" link set "$3" up
+	stack_node_start "$1" "$4" "$5"
+}
+
+stack_node_start() { # name addr/len gw
+	local ns
+	eval "ns=\$ns_$1"
 	stack_dp_start "$1" || return 1
-	ip -n "$2" addr add "$4" dev buriwan0
-	ip -n "$2" link set buriwan0 up
-	ip -n "$2" route add default via "$5" dev buriwan0
+	ip -n "$ns" addr add "$2" dev buriwan0
+	ip -n "$ns" link set buriwan0 up
+	ip -n "$ns" route add default via "$3" dev buriwan0
 	stack_ctl_start "$1"
+}
+
+stack_node_stop() { # name
+	local v p
+	for v in ctl dp; do
+		eval "p=\$${v}_$1"
+		kill "$p" 2>/dev/null
+		stack_reap "$p"
+		spid_del "$p"
+	done
 }
 
 cli() { # name args...
