@@ -374,9 +374,9 @@ x_complete(struct tunnel *t)
 	t->x.active = false;
 	wipe(&t->x.ke.keys, sizeof(t->x.ke.keys));
 	loop_timer_cancel(t->ts->p.l, &t->timer);
-	log_info("peer " IP4_FMT ": tunnel up, spi in %08x out %08x, endpoint " IP4_FMT ":%u%s",
-		 IP4_ARG(t->peer), t->spi_in, t->spi_out, IP4_ARG(t->ep_addr), t->ep_port,
-		 t->x.initiator ? " (we initiated)" : "");
+	log_info("peer " IP4_FMT ": %s, spi in %08x out %08x, endpoint " IP4_FMT ":%u%s",
+		 IP4_ARG(t->peer), t->x.rekey ? "new keys" : "tunnel up", t->spi_in, t->spi_out,
+		 IP4_ARG(t->ep_addr), t->ep_port, t->x.initiator ? " (we initiated)" : "");
 }
 
 /* We send KE1. rekey: from a new inbound SPI of ours to the peer's current one, so both SAs

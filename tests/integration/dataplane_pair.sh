@@ -18,13 +18,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 net="python3 $here/dpnet.py"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (network namespaces)"; exit 0; }
 
-n=0
-failed=0
+. "$here/../harness/tap.sh"
 . "$here/../harness/dprig.sh"
 rig_init
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 check() { # name command...: ok if the command succeeds
 	name=$1
 	shift
@@ -247,5 +244,4 @@ if [ $failed -gt 0 ]; then
 	sed 's/^/# A: /' "$dir/A.log" | tail -20
 	sed 's/^/# B: /' "$dir/B.log" | tail -20
 fi
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_end

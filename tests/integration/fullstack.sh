@@ -19,12 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 net="python3 $here/dpnet.py"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root (network namespaces)"; exit 0; }
 
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@" 2>/dev/null | tail -25; }
-
+. "$here/../harness/tap.sh"
 . "$here/../harness/natlab.sh"
 . "$here/../harness/stack.sh"
 cleanup() {
@@ -218,5 +213,4 @@ if [ $failed -gt 0 ]; then
 		diag "$sdir/$node.ctl.log"
 	done
 fi
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_end
