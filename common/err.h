@@ -56,7 +56,8 @@
 	X(E_NETLIMIT, 134, "too many networks for this node")                                      \
 	X(E_EXISTS, 135, "already exists")                                                         \
 	X(E_TOKEN, 136, "registration needs a valid token")                                        \
-	X(E_STORE, 137, "the server could not store the change")
+	X(E_STORE, 137, "the server could not store the change")                                   \
+	X(E_EXPIRED, 256, "relay grant expired")
 
 enum err {
 	E_OK = 0,

@@ -43,6 +43,10 @@ enum {
 	TEXT_FIXED = 8 + 1 + 4 + 8,
 	PROBE = T + 4 + MSG_DISCO_NONCE_LEN + MSG_DISCO_PAD_LEN + WIRE_MAC_LEN,
 	REPLY = T + MSG_DISCO_NONCE_LEN + 4 + 2 + 2 + WIRE_MAC_LEN,
+	RELAY = T + 4 + MSG_RELAY_SESSION_LEN + 4 + 1 + 4 + 2 + 2 + MSG_RELAY_TOKEN_LEN,
+	BIND_FIXED = T + MSG_RELAY_SESSION_LEN + 4 + 1 + 4 + 4 + 8 + 1 + MSG_RELAY_PAD_LEN +
+		     WIRE_MAC_LEN,
+	BOUND = T + MSG_RELAY_SESSION_LEN + 1 + 8 + 2 + 1 + 4 + 2 + WIRE_MAC_LEN,
 };
 
 static int
@@ -747,6 +751,115 @@ disco_reply_enc(struct buf_writer *w, const struct msg *m)
 	return buf_put_bytes(w, p->mac, WIRE_MAC_LEN);
 }
 
+static int
+relay_dec(struct buf_reader *r, struct msg *m)
+{
+	struct msg_relay *g = &m->u.relay;
+
+	id_field(r, &g->peer);
+	buf_get_bytes(r, g->session, MSG_RELAY_SESSION_LEN);
+	buf_get_u32(r, &g->expiry);
+	u8_in(r, &g->side, 0, 1);
+	buf_get_u32(r, &g->addr);
+	check(r, g->addr != 0);
+	buf_get_u16(r, &g->udp_port);
+	check(r, g->udp_port != 0);
+	buf_get_u16(r, &g->tcp_port);
+	return buf_get_bytes(r, g->token, MSG_RELAY_TOKEN_LEN);
+}
+
+static int
+relay_enc(struct buf_writer *w, const struct msg *m)
+{
+	const struct msg_relay *g = &m->u.relay;
+
+	buf_put_u32(w, g->peer);
+	buf_put_bytes(w, g->session, MSG_RELAY_SESSION_LEN);
+	buf_put_u32(w, g->expiry);
+	buf_put_u8(w, g->side);
+	buf_put_u32(w, g->addr);
+	buf_put_u16(w, g->udp_port);
+	buf_put_u16(w, g->tcp_port);
+	return buf_put_bytes(w, g->token, MSG_RELAY_TOKEN_LEN);
+}
+
+/* As DISCO PROBE's, the zero bytes make a BIND larger than its answer. */
+static int
+relay_bind_dec(struct buf_reader *r, struct msg *m)
+{
+	static const uint8_t zero[MSG_RELAY_PAD_LEN];
+	struct msg_relay_bind *b = &m->u.relay_bind;
+	uint8_t pad[MSG_RELAY_PAD_LEN];
+
+	buf_get_bytes(r, b->session, MSG_RELAY_SESSION_LEN);
+	buf_get_u32(r, &b->expiry);
+	u8_in(r, &b->side, 0, 1);
+	id_field(r, &b->identity);
+	id_field(r, &b->peer);
+	check(r, b->peer != b->identity);
+	buf_get_u64(r, &b->seq);
+	check(r, b->seq != 0);
+	u8_in(r, &b->n, 1, MSG_RELAY_SPIS_MAX);
+	for (unsigned i = 0; r->err == 0 && i < b->n; i++) {
+		buf_get_u32(r, &b->spi[i]);
+		check(r, b->spi[i] != 0);
+	}
+	buf_get_bytes(r, pad, sizeof(pad));
+	check(r, memcmp(pad, zero, sizeof(pad)) == 0);
+	return buf_get_bytes(r, b->mac, WIRE_MAC_LEN);
+}
+
+static int
+relay_bind_enc(struct buf_writer *w, const struct msg *m)
+{
+	static const uint8_t zero[MSG_RELAY_PAD_LEN];
+	const struct msg_relay_bind *b = &m->u.relay_bind;
+
+	buf_put_bytes(w, b->session, MSG_RELAY_SESSION_LEN);
+	buf_put_u32(w, b->expiry);
+	buf_put_u8(w, b->side);
+	buf_put_u32(w, b->identity);
+	buf_put_u32(w, b->peer);
+	buf_put_u64(w, b->seq);
+	buf_put_u8(w, b->n);
+	if (w->err == 0 && b->n > MSG_RELAY_SPIS_MAX)
+		w->err = E_RANGE; /* before spi[] is read */
+	for (unsigned i = 0; w->err == 0 && i < b->n; i++)
+		buf_put_u32(w, b->spi[i]);
+	buf_put_bytes(w, zero, sizeof(zero));
+	return buf_put_bytes(w, b->mac, WIRE_MAC_LEN);
+}
+
+static int
+relay_bound_dec(struct buf_reader *r, struct msg *m)
+{
+	struct msg_relay_bound *b = &m->u.relay_bound;
+
+	buf_get_bytes(r, b->session, MSG_RELAY_SESSION_LEN);
+	u8_in(r, &b->side, 0, 1);
+	buf_get_u64(r, &b->seq);
+	buf_get_u16(r, &b->status);
+	u8_in(r, &b->peer_bound, 0, 1);
+	buf_get_u32(r, &b->addr);
+	buf_get_u16(r, &b->port);
+	return buf_get_bytes(r, b->mac, WIRE_MAC_LEN);
+}
+
+static int
+relay_bound_enc(struct buf_writer *w, const struct msg *m)
+{
+	const struct msg_relay_bound *b = &m->u.relay_bound;
+
+	buf_put_bytes(w, b->session, MSG_RELAY_SESSION_LEN);
+	buf_put_u8(w, b->side);
+	buf_put_u64(w, b->seq);
+	buf_put_u16(w, b->status);
+	buf_put_u8(w, b->peer_bound);
+	buf_put_u32(w, b->addr);
+	buf_put_u16(w, b->port);
+	return buf_put_bytes(w, b->mac, WIRE_MAC_LEN);
+}
+
 enum {
 	CLEAR = MSG_CH_CLEAR_C2S | MSG_CH_CLEAR_S2C,
 	SESSION = MSG_CH_SESSION_C2S | MSG_CH_SESSION_S2C,
@@ -806,6 +919,10 @@ static const struct msg_desc descs[] = {
 	 text_dec, text_enc},
 	{MSG_DISCO_PROBE, MSG_CH_DISCO_C2S, PROBE, PROBE, disco_probe_dec, disco_probe_enc},
 	{MSG_DISCO_REPLY, MSG_CH_DISCO_S2C, REPLY, REPLY, disco_reply_dec, disco_reply_enc},
+	{MSG_RELAY, PUSH, RELAY, RELAY, relay_dec, relay_enc},
+	{MSG_RELAY_BIND, MSG_CH_RELAY_C2R, BIND_FIXED + 4, BIND_FIXED + 4 * MSG_RELAY_SPIS_MAX,
+	 relay_bind_dec, relay_bind_enc},
+	{MSG_RELAY_BOUND, MSG_CH_RELAY_R2C, BOUND, BOUND, relay_bound_dec, relay_bound_enc},
 	{MSG_KE1, MSG_CH_TUNNEL, T + KE_FIXED, T + KE_FIXED, ke1_dec, ke1_enc},
 	{MSG_KE2, MSG_CH_TUNNEL, T + KE_FIXED + SIG_MIN, T + KE_FIXED + SIG_MAX, ke_signed_dec,
 	 ke_signed_enc},

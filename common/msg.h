@@ -27,7 +27,7 @@
 #include "common/wire.h"
 
 /* Type codes are stable wire values: 0x00xx login, 0x01xx session, 0x02xx-0x0fxx mediator
- * applications, 0x10xx tunnel control between peers. */
+ * applications (0x04xx discovery, 0x05xx relay), 0x10xx tunnel control between peers. */
 #define MSG_LIST(X)                                                                                \
 	X(MSG_HELO, 0x0001, "HELO")                                                                \
 	X(MSG_HELO_OK, 0x0002, "HELO OK")                                                          \
@@ -62,8 +62,11 @@
 	X(MSG_TUNNEL_DOWN, 0x0307, "TUNNEL DOWN")                                                  \
 	X(MSG_PEER_LOST, 0x0308, "PEER LOST")                                                      \
 	X(MSG_TEXT, 0x0309, "TEXT")                                                                \
+	X(MSG_RELAY, 0x030a, "RELAY")                                                              \
 	X(MSG_DISCO_PROBE, 0x0400, "DISCO PROBE")                                                  \
 	X(MSG_DISCO_REPLY, 0x0401, "DISCO REPLY")                                                  \
+	X(MSG_RELAY_BIND, 0x0500, "RELAY BIND")                                                    \
+	X(MSG_RELAY_BOUND, 0x0501, "RELAY BOUND")                                                  \
 	X(MSG_KE1, 0x1001, "KE1")                                                                  \
 	X(MSG_KE2, 0x1002, "KE2")                                                                  \
 	X(MSG_KE3, 0x1003, "KE3")                                                                  \
@@ -83,6 +86,8 @@ enum msg_channel {
 	MSG_CH_TUNNEL = 1 << 4,	     /* tunnel control packet between peers (UDP, SPI 0) */
 	MSG_CH_DISCO_C2S = 1 << 5,   /* UDP datagram, node to the mediator's discovery ports */
 	MSG_CH_DISCO_S2C = 1 << 6,   /* UDP datagram, discovery reply */
+	MSG_CH_RELAY_C2R = 1 << 7,   /* relay message, node to relay (UDP or TCP frame) */
+	MSG_CH_RELAY_R2C = 1 << 8,   /* relay message, relay to node */
 };
 
 /* Application limits on the wire (the mediator's configuration may set lower ones). */
@@ -93,9 +98,13 @@ enum msg_limits {
 	MSG_DISCO_PORTS_MAX = 4, /* discovery ports announced in SESSION */
 	MSG_DISCO_KEY_LEN = 20,	 /* bytes: HMAC-SHA1 key for discovery probes */
 	MSG_DISCO_NONCE_LEN = 8,
-	MSG_PROBE_NONCE_LEN = 8, /* PROBE: matches an answer to its question */
-	MSG_DISCO_PAD_LEN = 8,	 /* zero bytes that make a probe larger than its reply */
-	MSG_PREFIX_LEN_MAX = 30, /* bits: the smallest overlay prefix still holds 2 nodes */
+	MSG_PROBE_NONCE_LEN = 8,   /* PROBE: matches an answer to its question */
+	MSG_RELAY_SESSION_LEN = 8, /* relay session id */
+	MSG_RELAY_TOKEN_LEN = 20,  /* HMAC-SHA1 of the relay secret: the key of RELAY BIND/BOUND */
+	MSG_RELAY_SPIS_MAX = 4,	   /* SPIs bound by one RELAY BIND */
+	MSG_RELAY_PAD_LEN = 8,	   /* zero bytes that make a BIND larger than its answer */
+	MSG_DISCO_PAD_LEN = 8,	   /* zero bytes that make a probe larger than its reply */
+	MSG_PREFIX_LEN_MAX = 30,   /* bits: the smallest overlay prefix still holds 2 nodes */
 };
 
 /* Roles of a node in a network (NET, MEMBER). */
@@ -359,6 +368,40 @@ struct msg_disco_reply {
 	uint8_t mac[WIRE_MAC_LEN];
 };
 
+/* RELAY: a grant for one side of a relay session (PROTOCOL.md 7.4). */
+struct msg_relay {
+	uint32_t peer;
+	uint8_t session[MSG_RELAY_SESSION_LEN];
+	uint32_t expiry; /* UNIX time, seconds */
+	uint8_t side;	 /* 0..1 */
+	uint32_t addr;	 /* the relay's */
+	uint16_t udp_port;
+	uint16_t tcp_port; /* 0: none */
+	uint8_t token[MSG_RELAY_TOKEN_LEN];
+};
+
+struct msg_relay_bind {
+	uint8_t session[MSG_RELAY_SESSION_LEN];
+	uint32_t expiry;
+	uint8_t side;
+	uint32_t identity, peer;
+	uint64_t seq;
+	uint8_t n; /* 1..MSG_RELAY_SPIS_MAX */
+	uint32_t spi[MSG_RELAY_SPIS_MAX];
+	uint8_t mac[WIRE_MAC_LEN];
+};
+
+struct msg_relay_bound {
+	uint8_t session[MSG_RELAY_SESSION_LEN];
+	uint8_t side;
+	uint64_t seq;
+	uint16_t status; /* 0 or an E_* wire code */
+	uint8_t peer_bound;
+	uint32_t addr; /* the BIND's source, as the relay saw it (0 over TCP) */
+	uint16_t port;
+	uint8_t mac[WIRE_MAC_LEN];
+};
+
 /* KE1 (sig empty), KE2 (Nr, Gr, sig) and KE3 (Ni, Gi, sig). */
 struct msg_ke {
 	uint8_t nonce[WIRE_NONCE_LEN];
@@ -403,6 +446,9 @@ struct msg {
 		struct msg_text text;
 		struct msg_disco_probe disco_probe;
 		struct msg_disco_reply disco_reply;
+		struct msg_relay relay;
+		struct msg_relay_bind relay_bind;
+		struct msg_relay_bound relay_bound;
 	} u;
 };
 

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	channel = 1u << (data[0] % 7); /* the seven MSG_CH_* bits */
+	channel = 1u << (data[0] % 9); /* the nine MSG_CH_* bits */
 	if (msg_decode(channel, data + 1, size - 1, &m) != 0)
 		return 0;
 	if (msg_encode(channel, &m, again, sizeof(again), &len) != 0 || len != size - 1 ||

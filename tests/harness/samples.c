@@ -180,6 +180,47 @@ sample_disco(uint16_t type, struct msg *m)
 	return true;
 }
 
+/* Relay grant and relay datagrams (0x030a, 0x05xx); big: the most SPIs in a BIND. */
+static bool
+sample_relay(uint16_t type, bool big, struct msg *m)
+{
+	switch (type) {
+	case MSG_RELAY:
+		m->u.relay = (struct msg_relay){.peer = 0x64400002,
+						.expiry = 1800000000,
+						.side = 1,
+						.addr = 0xc6336402,
+						.udp_port = 7790,
+						.tcp_port = 7791};
+		memset(m->u.relay.session, 0x5e, MSG_RELAY_SESSION_LEN);
+		memset(m->u.relay.token, 0x70, MSG_RELAY_TOKEN_LEN);
+		break;
+	case MSG_RELAY_BIND:
+		m->u.relay_bind = (struct msg_relay_bind){.expiry = 1800000000,
+							  .identity = 0x64400001,
+							  .peer = 0x64400002,
+							  .seq = 1765000000000,
+							  .n = big ? MSG_RELAY_SPIS_MAX : 1};
+		memset(m->u.relay_bind.session, 0x5e, MSG_RELAY_SESSION_LEN);
+		for (unsigned i = 0; i < MSG_RELAY_SPIS_MAX; i++)
+			m->u.relay_bind.spi[i] = 0x80000011 + i;
+		memset(m->u.relay_bind.mac, 0x99, WIRE_MAC_LEN);
+		break;
+	case MSG_RELAY_BOUND:
+		m->u.relay_bound = (struct msg_relay_bound){.side = 1,
+							    .seq = 1765000000000,
+							    .peer_bound = 1,
+							    .addr = 0xcb007101,
+							    .port = 7777};
+		memset(m->u.relay_bound.session, 0x5e, MSG_RELAY_SESSION_LEN);
+		memset(m->u.relay_bound.mac, 0xaa, WIRE_MAC_LEN);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
 bool
 sample_msg(uint16_t type, bool big, struct msg *m)
 {
@@ -237,7 +278,7 @@ sample_msg(uint16_t type, bool big, struct msg *m)
 		break;
 	default:
 		return sample_request(type, big, m) || sample_push(type, big, m) ||
-		       sample_disco(type, m);
+		       sample_disco(type, m) || sample_relay(type, big, m);
 	}
 	return true;
 }

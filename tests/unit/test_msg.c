@@ -16,7 +16,9 @@ enum {
 	TUN = MSG_CH_TUNNEL,
 	DC2S = MSG_CH_DISCO_C2S,
 	DS2C = MSG_CH_DISCO_S2C,
-	ALL = C2S | S2C | SC2S | SS2C | TUN | DC2S | DS2C,
+	RC2R = MSG_CH_RELAY_C2R,
+	RR2C = MSG_CH_RELAY_R2C,
+	ALL = C2S | S2C | SC2S | SS2C | TUN | DC2S | DS2C | RC2R | RR2C,
 };
 
 /* PROTOCOL.md section 8, copied by hand: type, channels, min and max body length. */
@@ -44,7 +46,8 @@ static const struct expect {
 	{MSG_TEXT, SS2C, 29, 1181},	 {MSG_DISCO_PROBE, DC2S, 34, 34},
 	{MSG_DISCO_REPLY, DS2C, 30, 30}, {MSG_KE1, TUN, 386, 386},
 	{MSG_KE2, TUN, 644, 900},	 {MSG_KE3, TUN, 644, 900},
-	{MSG_PROBE, TUN, 11, 11},
+	{MSG_PROBE, TUN, 11, 11},	 {MSG_RELAY, SS2C, 47, 47},
+	{MSG_RELAY_BIND, RC2R, 56, 68},	 {MSG_RELAY_BOUND, RR2C, 40, 40},
 };
 
 static const uint8_t filler[128] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
@@ -379,6 +382,29 @@ static const struct patch {
 	{MSG_DISCO_PROBE, 0, 14, 1, 0x80, E_RANGE},
 	{MSG_DISCO_PROBE, 0, 21, 1, 0x01, E_RANGE},
 	{MSG_DISCO_PROBE, 0, 22, 12, 0, 0},
+	/* relay grant: peer, side, relay address and UDP port; no TCP port is fine */
+	{MSG_RELAY, 0, 2, 4, 0, E_RANGE},
+	{MSG_RELAY, 0, 18, 1, 0, 0},
+	{MSG_RELAY, 0, 18, 1, 2, E_RANGE},
+	{MSG_RELAY, 0, 19, 4, 0, E_RANGE},
+	{MSG_RELAY, 0, 23, 2, 0, E_RANGE},
+	{MSG_RELAY, 0, 25, 2, 0, 0},
+	/* relay bind: side, identities (distinct), seq, SPI count and SPIs, zero padding */
+	{MSG_RELAY_BIND, 0, 14, 1, 2, E_RANGE},
+	{MSG_RELAY_BIND, 0, 15, 4, 0, E_RANGE},
+	{MSG_RELAY_BIND, 0, 19, 4, 0, E_RANGE},
+	{MSG_RELAY_BIND, 0, 22, 1, 0x01, E_RANGE},
+	{MSG_RELAY_BIND, 0, 23, 8, 0, E_RANGE},
+	{MSG_RELAY_BIND, 0, 31, 1, 0, E_RANGE},
+	{MSG_RELAY_BIND, 1, 31, 1, MSG_RELAY_SPIS_MAX + 1, E_RANGE},
+	{MSG_RELAY_BIND, 1, 44, 4, 0, E_RANGE},
+	{MSG_RELAY_BIND, 0, 36, 1, 0x01, E_RANGE},
+	{MSG_RELAY_BIND, 0, 43, 1, 0x80, E_RANGE},
+	{MSG_RELAY_BIND, 0, 44, 12, 0, 0},
+	/* relay bound: side and peer_bound are flags; any status decodes */
+	{MSG_RELAY_BOUND, 0, 10, 1, 2, E_RANGE},
+	{MSG_RELAY_BOUND, 0, 19, 2, 0xff, 0},
+	{MSG_RELAY_BOUND, 0, 21, 1, 2, E_RANGE},
 };
 
 static void
@@ -432,6 +458,9 @@ test_app_encode(void)
 	sample_msg(MSG_SESSION, 1, &m);
 	m.u.session.n_ports = MSG_DISCO_PORTS_MAX + 1;
 	ASSERT_INT_EQ(msg_encode(SS2C, &m, buf, sizeof(buf), &len), E_RANGE);
+	sample_msg(MSG_RELAY_BIND, 1, &m);
+	m.u.relay_bind.n = MSG_RELAY_SPIS_MAX + 1;
+	ASSERT_INT_EQ(msg_encode(RC2R, &m, buf, sizeof(buf), &len), E_RANGE);
 	TEST_DONE();
 
 	TEST_START("application messages: shared structs carry only their type's fields");
