@@ -12,6 +12,7 @@
  * when a node logs out, or when the grace runs out.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/crypto.h"
 #include "common/err.h"
@@ -89,6 +90,33 @@ new_spi(const struct account *a, uint32_t avoid, uint32_t *out)
 	return E_FULL;
 }
 
+/* The relay grant of a[i]'s side, right after its TUNNEL (PROTOCOL.md, RELAY). A fresh expiry
+ * each time; the session stays the tunnel's, so the relay keeps routing it. */
+static void
+send_relay(struct med *m, const struct tunnel *t, int i)
+{
+	const struct med_cfg *cfg = &m->cfg;
+	struct msg msg = {.type = MSG_RELAY};
+	struct msg_relay *g = &msg.u.relay;
+
+	if (cfg->relay_addr == 0 || !account_online(t->a[i]))
+		return;
+	g->peer = t->a[1 - i]->id;
+	memcpy(g->session, t->relay_session, sizeof(g->session));
+	g->expiry = (uint32_t)(m->now + (time_t)cfg->relay_grant_s);
+	g->side = (uint8_t)i;
+	g->addr = cfg->relay_addr;
+	g->udp_port = (uint16_t)cfg->relay_udp_port;
+	g->tcp_port = (uint16_t)cfg->relay_tcp_port;
+	if (relay_token(m->crypto, cfg->relay_secret, g->session, g->expiry, g->side, t->a[i]->id,
+			g->peer, g->token) != 0) {
+		log_err("relay grant: token failed");
+		return;
+	}
+	conn_send(m, t->a[i]->conn, &msg);
+	wipe(g->token, sizeof(g->token));
+}
+
 static void
 send_tunnel(struct med *m, const struct tunnel *t, int i)
 {
@@ -110,6 +138,7 @@ send_tunnel(struct med *m, const struct tunnel *t, int i)
 	if (peer->cands.have_observed)
 		tm->cand[tm->n++] = peer->cands.observed;
 	conn_send(m, t->a[i]->conn, &msg);
+	send_relay(m, t, i);
 }
 
 static void
@@ -129,7 +158,8 @@ create(struct med *m, struct account *a, struct account *b)
 {
 	struct tunnel *t = calloc(1, sizeof(*t));
 
-	if (t == NULL || new_spi(a, 0, &t->spi[0]) != 0 || new_spi(b, t->spi[0], &t->spi[1]) != 0) {
+	if (t == NULL || new_spi(a, 0, &t->spi[0]) != 0 || new_spi(b, t->spi[0], &t->spi[1]) != 0 ||
+	    crypto_random(t->relay_session, sizeof(t->relay_session)) != 0) {
 		log_err("cannot broker a tunnel: out of memory or SPIs");
 		free(t);
 		return;

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "common/conf.h"
+#include "common/crypto.h"
 #include "common/err.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "mediator/med.h"
 #include "mediator/passwd.h"
@@ -58,6 +60,9 @@ defaults(struct med_cfg *cfg)
 	cfg->crypto_queue = 1024;
 	cfg->password_iterations = PASSWD_ITER_DEFAULT;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->relay_udp_port = 7790;
+	cfg->relay_tcp_port = 7791;
+	cfg->relay_grant_s = 86400;
 }
 
 /* "a.b.c.d/len": a network address with no host bits, len 8..30. */
@@ -85,7 +90,7 @@ parse_prefix(const char *s, uint32_t *prefix, unsigned int *len)
 }
 
 static const char *const top_keys[] = {"listen",       "tls",	 "key",	    "store", "overlay",
-				       "registration", "limits", "workers", "log"};
+				       "registration", "limits", "workers", "log",   "relay"};
 static const char *const listen_keys[] = {"address", "tcp_port", "tls_port", "disco_ports"};
 static const char *const limit_keys[] = {"members_per_network",
 					 "networks_per_node",
@@ -113,6 +118,8 @@ check_keys(struct conf *c)
 	static const char *const overlay_keys[] = {"prefix"};
 	static const char *const reg_keys[] = {"mode", "tokens"};
 	static const char *const log_keys[] = {"level", "syslog"};
+	static const char *const relay_keys[] = {"address", "udp_port", "tcp_port", "secret",
+						 "grant_lifetime"};
 	int r;
 
 	if ((r = conf_check_keys(c, NULL, top_keys, ARRAY_SIZE(top_keys))) != 0 ||
@@ -122,7 +129,8 @@ check_keys(struct conf *c)
 	    (r = conf_check_keys(c, "overlay", overlay_keys, ARRAY_SIZE(overlay_keys))) != 0 ||
 	    (r = conf_check_keys(c, "registration", reg_keys, ARRAY_SIZE(reg_keys))) != 0 ||
 	    (r = conf_check_keys(c, "limits", limit_keys, ARRAY_SIZE(limit_keys))) != 0 ||
-	    (r = conf_check_keys(c, "log", log_keys, ARRAY_SIZE(log_keys))) != 0)
+	    (r = conf_check_keys(c, "log", log_keys, ARRAY_SIZE(log_keys))) != 0 ||
+	    (r = conf_check_keys(c, "relay", relay_keys, ARRAY_SIZE(relay_keys))) != 0)
 		return r;
 	return 0;
 }
@@ -260,6 +268,37 @@ read_log(struct conf *c, struct med_cfg *cfg)
 	return 0;
 }
 
+/* The relay whose sessions tunnels are granted: its public address and ports, and the secret
+ * it shares with us (64 hex digits, as `buri-relay --print-secret` shows it). */
+static int
+read_relay(struct conf *c, struct med_cfg *cfg)
+{
+	char addr[64], hex[2 * RELAY_SECRET_LEN + 1];
+	struct in_addr in;
+	size_t n;
+	int r;
+
+	if (!conf_has(c, "relay"))
+		return 0;
+	if ((r = conf_need_str(c, "relay.address", addr, sizeof(addr))) != 0 ||
+	    (r = conf_get_uint(c, "relay.udp_port", 1, 65535, &cfg->relay_udp_port)) != 0 ||
+	    (r = conf_get_uint(c, "relay.tcp_port", 0, 65535, &cfg->relay_tcp_port)) != 0 ||
+	    (r = conf_get_uint(c, "relay.grant_lifetime", 60, 30 * 86400, &cfg->relay_grant_s)) !=
+		    0 ||
+	    (r = conf_need_str(c, "relay.secret", hex, sizeof(hex))) != 0)
+		return r;
+	if (inet_pton(AF_INET, addr, &in) != 1 || in.s_addr == 0)
+		return conf_fail(c, "relay.address", "\"%s\" is not an IPv4 address", addr);
+	cfg->relay_addr = ntohl(in.s_addr);
+	r = hex_decode(hex, strlen(hex), cfg->relay_secret, sizeof(cfg->relay_secret), &n);
+	wipe(hex, sizeof(hex));
+	if (r != 0 || n != RELAY_SECRET_LEN)
+		return conf_fail(c, "relay.secret",
+				 "must be %d hex digits (buri-relay --print-secret)",
+				 2 * RELAY_SECRET_LEN);
+	return 0;
+}
+
 static int
 read_file(struct med_cfg *cfg, const char *path, const struct flags *f)
 {
@@ -273,7 +312,8 @@ read_file(struct med_cfg *cfg, const char *path, const struct flags *f)
 	}
 	if ((r = check_keys(c)) != 0 || (r = read_listen(c, cfg)) != 0 ||
 	    (r = read_store(c, cfg, f)) != 0 || (r = read_overlay(c, cfg)) != 0 ||
-	    (r = read_limits(c, cfg)) != 0 || (r = read_log(c, cfg)) != 0)
+	    (r = read_limits(c, cfg)) != 0 || (r = read_log(c, cfg)) != 0 ||
+	    (r = read_relay(c, cfg)) != 0)
 		fprintf(stderr, "buri-mediator: %s\n", conf_error(c));
 	conf_free(c);
 	return r;
@@ -447,9 +487,14 @@ cfg_load(struct med_cfg *cfg, int argc, char **argv)
 	}
 	if ((r = apply_flags(cfg, &f)) != 0 || !f.check)
 		return r;
-	printf("%s: OK: tcp %s:%u, tls %u, key %s, store %s, prefix %u.%u.%u.%u/%u\n",
+	printf("%s: OK: tcp %s:%u, tls %u, key %s, store %s, prefix %u.%u.%u.%u/%u",
 	       path != NULL ? path : "(no file)", cfg->listen, cfg->tcp_port, cfg->tls_port,
 	       cfg->key_path, cfg->store_path, cfg->prefix >> 24, (cfg->prefix >> 16) & 255,
 	       (cfg->prefix >> 8) & 255, cfg->prefix & 255, cfg->prefix_len);
+	if (cfg->relay_addr != 0)
+		printf(", relay %u.%u.%u.%u udp %u tcp %u", cfg->relay_addr >> 24,
+		       (cfg->relay_addr >> 16) & 255, (cfg->relay_addr >> 8) & 255,
+		       cfg->relay_addr & 255, cfg->relay_udp_port, cfg->relay_tcp_port);
+	printf("\n");
 	return 1;
 }

@@ -28,6 +28,7 @@
 
 #include "common/keymat.h"
 #include "common/msg.h"
+#include "common/relay.h"
 #include "common/wire.h"
 #include "mediator/hmap.h"
 #include "mediator/list.h"
@@ -69,6 +70,10 @@ struct med_cfg {
 	unsigned int password_iterations;
 	int log_level;
 	bool log_syslog;
+	/* the relay tunnels are granted (PROTOCOL.md 7.4); relay_addr 0: none */
+	uint32_t relay_addr;
+	unsigned int relay_udp_port, relay_tcp_port, relay_grant_s;
+	uint8_t relay_secret[RELAY_SECRET_LEN];
 };
 
 /* What an epoll event's data.ptr points to. */
@@ -190,6 +195,7 @@ struct tunnel {
 	struct hmap_node by_pair;
 	struct account *a[2];
 	uint32_t spi[2]; /* spi[i]: inbound SPI of a[i] */
+	uint8_t relay_session[MSG_RELAY_SESSION_LEN];
 	struct tunnel_end end[2];
 	time_t lost_since; /* one side lost its connection; 0 otherwise */
 };

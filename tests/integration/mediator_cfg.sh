@@ -54,6 +54,16 @@ check "token mode without tokens" 2 "token.cfg.*registration.tokens: mode \"toke
 f=$(cfg syntax.cfg 'key = "k";
 store = { path = ; };')
 check "syntax error names the line" 2 "syntax.cfg:2" -c "$f" --check
+sec=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+f=$(cfg relay.cfg "key = \"k\"; store = { path = \"s\"; };
+relay = { address = \"198.51.100.2\"; secret = \"$sec\"; };")
+check "a relay with the default ports" 0 "relay 198.51.100.2 udp 7790 tcp 7791" -c "$f" --check
+f=$(cfg relaysec.cfg 'key = "k"; store = { path = "s"; };
+relay = { address = "198.51.100.2"; secret = "0011"; };')
+check "relay secret of the wrong length" 2 "relaysec.cfg:2: relay.secret: must be 64 hex digits" -c "$f" --check
+f=$(cfg relayaddr.cfg "key = \"k\"; store = { path = \"s\"; };
+relay = { address = \"relay.example\"; secret = \"$sec\"; };")
+check "relay address not IPv4" 2 "relayaddr.cfg:2: relay.address: .* is not an IPv4 address" -c "$f" --check
 check "missing file" 2 "cannot open" -c "$dir/nonexistent.cfg" --check
 check "bad flag value" 2 "out of range" -c "$root/configs/mediator.cfg" --check -p 0
 check "25.0.0.0/8 is possible" 0 "prefix 25.0.0.0/8" -c "$root/configs/mediator.cfg" --check -P 25.0.0.0/8

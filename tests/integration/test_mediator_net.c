@@ -32,6 +32,7 @@
 #include "common/err.h"
 #include "common/msg.h"
 #include "common/pubkey.h"
+#include "common/relay.h"
 #include "common/util.h"
 #include "medclient.h"
 #include "medproc.h"
@@ -53,6 +54,9 @@ enum {
 
 /* Small limits make each limit visible with a few nodes. Fast password hashes and generous
  * handshake rates keep the run short (every client connects from 127.0.0.1). */
+/* The relay's secret in LIMITS: bytes 0, 1, ..., 31. */
+#define RELAY_SECRET_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
 static const char LIMITS[] = "limits = {\n"
 			     "  members_per_network = 3;\n"
 			     "  networks_per_node = 2;\n"
@@ -62,6 +66,13 @@ static const char LIMITS[] = "limits = {\n"
 			     "  handshakes_per_second = 1000;\n"
 			     "  handshake_burst = 1000;\n"
 			     "  password_iterations = 1000;\n"
+			     "};\n"
+			     "relay = {\n"
+			     "  address = \"198.51.100.2\";\n"
+			     "  udp_port = 7790;\n"
+			     "  tcp_port = 0;\n"
+			     "  secret = \"" RELAY_SECRET_HEX "\";\n"
+			     "  grant_lifetime = 600;\n"
 			     "};\n";
 
 struct node {
@@ -234,6 +245,9 @@ match(const struct msg *m, void *arg)
 		break;
 	case MSG_TUNNEL:
 		id = m->u.tunnel.peer;
+		break;
+	case MSG_RELAY:
+		id = m->u.relay.peer;
 		break;
 	case MSG_TUNNEL_DOWN:
 	case MSG_PEER_LOST:
@@ -1128,6 +1142,46 @@ check_pair(struct node *p, struct node *q, const struct msg *tp, const struct ms
 		ASSERT_MEM_EQ(b->pubkey.p, p->der, p->der_len);
 }
 
+/* The grant of n for its tunnel to peer: the relay of LIMITS, and a token that relay_token
+ * makes from the relay's secret and the grant's fields. */
+static bool
+relay_grant(struct node *n, const struct node *peer, struct msg_relay *out)
+{
+	uint8_t secret[RELAY_SECRET_LEN], token[MSG_RELAY_TOKEN_LEN];
+	struct crypto *c = crypto_new();
+	struct msg m;
+	bool ok;
+
+	for (unsigned i = 0; i < sizeof(secret); i++)
+		secret[i] = (uint8_t)i;
+	ok = c != NULL && EXPECT(n, MSG_RELAY, W(.id = peer->id), &m);
+	if (ok) {
+		*out = m.u.relay;
+		ok = relay_token(c, secret, out->session, out->expiry, out->side, n->id, peer->id,
+				 token) == 0 &&
+		     memcmp(token, out->token, sizeof(token)) == 0;
+	}
+	crypto_free(c);
+	return ok;
+}
+
+static void
+check_relay(struct node *p, struct node *q)
+{
+	struct msg_relay gp, gq;
+	time_t now = time(NULL);
+
+	ASSERT_TRUE(relay_grant(p, q, &gp));
+	ASSERT_TRUE(relay_grant(q, p, &gq));
+	ASSERT_MEM_EQ(gp.session, gq.session, sizeof(gp.session));
+	ASSERT_INT_EQ(gp.side + gq.side, 1);
+	ASSERT_INT_EQ(gp.addr, 0xc6336402);
+	ASSERT_INT_EQ(gp.udp_port, 7790);
+	ASSERT_INT_EQ(gp.tcp_port, 0);
+	ASSERT_TRUE(gp.expiry >= now + 590 && gp.expiry <= now + 610);
+	ASSERT_TRUE(memcmp(gp.token, gq.token, sizeof(gp.token)) != 0);
+}
+
 static void
 t_tunnel(struct env *e)
 {
@@ -1162,6 +1216,11 @@ t_tunnel(struct env *e)
 		ASSERT_TRUE(cand_eq(&tq.u.tunnel.cand[2], &observed));
 		ASSERT_INT_EQ(tp.u.tunnel.n, 0);
 	}
+	TEST_DONE();
+
+	TEST_START(
+		"tunnel: both sides get a relay grant for one session, tokens the relay can make");
+	check_relay(p, q);
 	TEST_DONE();
 
 	TEST_START("tunnel: new endpoints reach the peer with the same SPIs");
