@@ -58,7 +58,7 @@ api_parse_request(const char *buf, size_t len, struct api_req *out, char *err, s
 		snprintf(err, errlen, "request too long");
 		return E_TOOBIG;
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je); /* and nothing after it */
 	if (root == NULL || !json_is_object(root)) {
 		snprintf(err, errlen, "malformed request: %s",
 			 root == NULL ? je.text : "not an object");
@@ -155,21 +155,41 @@ answer(struct client *c, json_t *obj)
 	flush(c);
 }
 
-static void __attribute__((format(printf, 2, 3)))
-fail_client(struct client *c, const char *fmt, ...)
+/* Answers {"ok": false, "error": the message}. A message cut to fit may end inside a UTF-8
+ * sequence, which json_pack refuses (and the client would get no reply): that tail goes. */
+static void __attribute__((format(printf, 2, 0)))
+answer_error(struct client *c, const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
+	size_t n = sizeof(msg) - 1, i = n;
+	unsigned char b;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg)) {
+		while (i > 0 && ((unsigned char)msg[i - 1] & 0xc0) == 0x80)
+			i--;
+		b = i > 0 ? (unsigned char)msg[i - 1] : 0; /* the last lead byte */
+		if (b >= 0xc0 && n - (i - 1) < (b >= 0xf0 ? 4u : b >= 0xe0 ? 3u : 2u))
+			msg[i - 1] = '\0';
+	}
 	answer(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 }
 
+static void __attribute__((format(printf, 2, 3)))
+fail_client(struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	answer_error(c, fmt, ap);
+	va_end(ap);
+}
+
+/* Clients still reading (id 0) or answered (UINT64_MAX) have no call to find. */
 static struct client *
 by_id(struct api *a, uint64_t id)
 {
+	if (id == 0 || id == UINT64_MAX)
+		return NULL;
 	for (unsigned i = 0; i < API_CLIENTS_MAX; i++)
 		if (a->c[i] != NULL && a->c[i]->id == id)
 			return a->c[i];
@@ -196,6 +216,8 @@ dispatch(struct client *c, const struct api_req *q)
 			argv[j] = q->args[j];
 		c->id = ++a->next_id;
 		loop_timer_in(a->l, &c->timer, API_CALL_MS);
+		/* EPOLLIN off while the call is out: at EOF it would be ready every turn */
+		(void)loop_fd_mod(a->l, c->fd, 0);
 		k->fn(a->ctx, c->id, q->argc, argv); /* may answer (and free c) at once */
 		return;
 	}
@@ -222,9 +244,9 @@ on_client(void *arg, uint32_t events)
 		flush(c);
 		return;
 	}
-	if (c->id != 0) { /* waiting for the handler: a hang-up is noted at reply time */
+	if (c->id != 0) { /* waiting for the handler, EPOLLIN off: a hang-up ends the call */
 		if (events & (EPOLLHUP | EPOLLERR))
-			(void)loop_fd_mod(c->a->l, c->fd, 0);
+			client_free(c);
 		return;
 	}
 	n = recv(c->fd, c->in + c->in_len, API_REQ_MAX + 1 - c->in_len, MSG_DONTWAIT);
@@ -403,14 +425,12 @@ int
 api_error(struct api *a, uint64_t id, const char *fmt, ...)
 {
 	struct client *c = by_id(a, id);
-	char msg[512];
 	va_list ap;
 
 	if (c == NULL)
 		return E_NOTFOUND;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	answer_error(c, fmt, ap);
 	va_end(ap);
-	answer(c, json_pack("{s:b, s:s}", "ok", 0, "error", msg));
 	return 0;
 }
