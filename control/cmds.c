@@ -446,23 +446,62 @@ tun_state(const struct tunnel_info *t)
 	return t->state == TUN_PUNCH ? "connecting" : "failed";
 }
 
+static const char *
+path(const struct tunnel_info *t)
+{
+	if (t->state != TUN_UP)
+		return "none";
+	return t->relayed ? "relayed" : "direct";
+}
+
+static const char *
+nat_name(uint8_t nat)
+{
+	return NAT[nat <= NAT_UDP_BLOCKED ? nat : 0];
+}
+
+/* Why the tunnel is relayed or has no path, in one line ("" when direct). */
+static void
+why(const struct ctl *c, const struct tunnel_info *t, char *out, size_t cap)
+{
+	struct disco_result dr;
+
+	disco_last(c->disco, &dr);
+	out[0] = '\0';
+	if (t->state == TUN_UP && !t->relayed)
+		return;
+	if (t->relayed && t->direct_answers > 0)
+		snprintf(out, cap, "the direct path stopped answering; trying it again every 5 s");
+	else if (t->relayed || t->state != TUN_UP)
+		snprintf(out, cap,
+			 "no answer from any of %u direct candidates (our NAT: %s, the peer's: "
+			 "%s)%s",
+			 t->ncand, nat_name(dr.nat), nat_name(t->peer_nat),
+			 !t->relay_granted    ? "; no relay offered by the mediator"
+			 : t->relay_status    ? "; the relay refused us"
+			 : !t->relay_bound    ? "; the relay has not answered yet"
+			 : t->state != TUN_UP ? "; trying via the relay"
+					      : "; trying direct every 5 s");
+}
+
 static void
 peer_one(void *arg, const struct tunnel_info *t)
 {
 	json_t *list = ((json_t **)arg)[0];
 	struct ctl *c = ((struct ctl **)arg)[1];
 	const char *nick = netview_nick(&c->nv, t->peer);
-	char spi_in[12], spi_out[12];
+	char spi_in[12], spi_out[12], reason[160];
 
 	snprintf(spi_in, sizeof(spi_in), "%08x", t->spi_in);
 	snprintf(spi_out, sizeof(spi_out), "%08x", t->spi_out);
+	why(c, t, reason, sizeof(reason));
 	json_array_append_new(
 		list,
 		json_pack("{s:o, s:s, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:i, s:s, s:s, "
-			  "s:s}",
+			  "s:s, s:s, s:s, s:{s:b, s:b, s:s}}",
 			  "identity", addr_json(t->peer), "nick", nick != NULL ? nick : "",
-			  "endpoint", ep_json(t->ep_addr, t->ep_port), "path",
-			  t->state == TUN_UP ? "direct" : "none", "state", tun_state(t), "rtt_ms",
+			  "endpoint", ep_json(t->ep_addr, t->ep_port), "path", path(t), "state",
+			  tun_state(t), "rtt_ms",
 			  t->rtt_ms >= 0 ? json_integer(t->rtt_ms) : json_null(), "rx_packets",
 			  (json_int_t)t->pkts_in, "rx_bytes", (json_int_t)t->bytes_in, "tx_packets",
 			  (json_int_t)t->pkts_out, "tx_bytes", (json_int_t)t->bytes_out,
@@ -470,7 +509,10 @@ peer_one(void *arg, const struct tunnel_info *t)
 			  t->last_handshake ? json_integer((json_int_t)t->last_handshake)
 					    : json_null(),
 			  "quiet_s", (int)t->quiet_s, "spi_in", spi_in, "spi_out", spi_out,
-			  "last_error", t->last_error));
+			  "last_error", t->last_error, "why", reason, "peer_nat",
+			  nat_name(t->peer_nat), "relay", "offered", t->relay_granted, "bound",
+			  t->relay_bound, "status",
+			  t->relay_status ? err_str(-(int)t->relay_status) : ""));
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "common/frame.h"
 #include "common/keyfile.h"
 #include "common/log.h"
+#include "common/relay.h"
 #include "control/ctl.h"
 #include "control/rtnl.h"
 
@@ -32,10 +33,13 @@ on_datagram(void *arg, const uint8_t *p, size_t len, uint32_t addr, uint16_t por
 {
 	struct ctl *c = arg;
 	struct tunnel_ctl t;
+	uint32_t spi;
 
 	if (disco_on_datagram(c->disco, p, len, addr, port))
 		return;
-	if (tunnel_ctl_decode(p, len, &t) == 0)
+	if (relay_classify(p, len, &spi) == RELAY_MESSAGE)
+		tunnels_on_relay_msg(c->tun, p, len, addr, port);
+	else if (tunnel_ctl_decode(p, len, &t) == 0)
 		tunnels_on_ctl(c->tun, &t, addr, port);
 }
 
@@ -164,6 +168,9 @@ on_msg(void *arg, const struct msg *m)
 		break;
 	case MSG_TUNNEL_DOWN:
 		tunnels_on_down(c->tun, m->u.peer.peer);
+		break;
+	case MSG_RELAY:
+		tunnels_on_relay(c->tun, &m->u.relay, c->id.addr);
 		break;
 	case MSG_PEER_LOST:
 		tunnels_on_lost(c->tun, m->u.peer.peer);

@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/keyfile.h"
+#include "common/relay.h"
 #include "control/ke.h"
 
 enum {
@@ -21,6 +22,10 @@ enum {
 	LOST_PROBE_MS = 2000,
 	PROBE_REPLIES_PER_S = 10,
 	NCAND = MSG_CAND_MAX + 2, /* the mediator's list plus the endpoint in use */
+	RELAY_AFTER_MS = 2000,	  /* punching this long without success: KE1 via the relay too */
+	UPGRADE_EVERY_MS = 5000,  /* a relayed tunnel probes the direct candidates this often */
+	PATH_QUIET_S = 3,	  /* a direct path silent this long while we send is checked */
+	PATH_WAIT_MS = 1000,	  /* how long a path check waits for the direct path's answer */
 };
 
 struct cand {
@@ -69,9 +74,17 @@ struct tunnel {
 	uint64_t last_handshake;
 	uint64_t rekey_not_before; /* ms: a failed rekey waits tunnel.retry before the next */
 	uint64_t pkts_in, bytes_in, pkts_out, bytes_out;
-	uint32_t quiet_s;
+	uint32_t quiet_s, idle_out_s;
 	unsigned exchanges, failures;
 	const char *last_error;
+	/* the relay (PROTOCOL.md 11, relayed tunnels) */
+	struct relaybind rb;
+	uint8_t pc_nonce[MSG_PROBE_NONCE_LEN]; /* path check / upgrade probes */
+	uint64_t pc_at;			       /* a downgrade check in progress since; 0: none */
+	bool pc_direct, pc_relay;	       /* which paths answered it */
+	uint64_t next_upgrade;
+	unsigned direct_answers; /* answers from direct candidates, ever */
+	uint8_t peer_nat;	 /* NAT_* the peer reported */
 };
 
 struct tunnels {
@@ -85,6 +98,7 @@ struct tunnels {
 
 static void on_timer(void *arg);
 static void x_start(struct tunnel *t);
+static void bind_spis(struct tunnel *t);
 
 static uint64_t
 now_ms(const struct tunnel *t)
@@ -187,14 +201,16 @@ tunnel_free(struct tunnel *t)
 		}
 	loop_timer_cancel(ts->p.l, &t->timer);
 	ke_clear(&t->x.ke);
+	relaybind_clear(&t->rb);
 	pubkey_free(t->key);
 	free(t);
 }
 
+/* Direct candidates only: the relay is used on its own terms. */
 static void
 cand_add(struct tunnel *t, uint32_t addr, uint16_t port)
 {
-	if (addr == 0 || port == 0)
+	if (addr == 0 || port == 0 || relaybind_is_relay(&t->rb, addr, port))
 		return;
 	for (unsigned i = 0; i < t->ncand; i++)
 		if (t->cand[i].addr == addr && t->cand[i].port == port)
@@ -372,6 +388,7 @@ x_complete(struct tunnel *t)
 	t->exchanges++;
 	t->ts->st.exchanges++;
 	t->x.active = false;
+	bind_spis(t);
 	wipe(&t->x.ke.keys, sizeof(t->x.ke.keys));
 	loop_timer_cancel(t->ts->p.l, &t->timer);
 	log_info("peer " IP4_FMT ": %s, spi in %08x out %08x, endpoint " IP4_FMT ":%u%s",
@@ -412,6 +429,7 @@ x_begin(struct tunnel *t, bool rekey)
 		t->state = TUN_PUNCH;
 	if (t->ep_addr != 0)
 		cand_add(t, t->ep_addr, t->ep_port);
+	bind_spis(t);
 	if (!rekey)
 		probe_check(t, 0, 0);
 	send_all(t, t->x.pkt, t->x.pkt_len);
@@ -461,6 +479,8 @@ on_timer(void *arg)
 	}
 	if (t->x.active && t->x.initiator && t->x.ke.state == KE_SENT_KE1) {
 		send_all(t, t->x.pkt, t->x.pkt_len);
+		if (t->rb.have && now - t->punch_started >= RELAY_AFTER_MS)
+			send_to(t, t->rb.g.addr, t->rb.g.udp_port, t->x.pkt, t->x.pkt_len);
 		t->x.last_sent = now;
 	} else if (t->x.active && t->x.initiator && t->x.ke.state == KE_DONE) {
 		send_to(t, t->x.ep_addr, t->x.ep_port, t->x.pkt, t->x.pkt_len);
@@ -469,6 +489,151 @@ on_timer(void *arg)
 		probe_check(t, 0, 0); /* keep our NAT open towards every candidate */
 	t->x.rto = t->x.rto ? MIN(t->x.rto * 2, (unsigned)RTO_MAX_MS) : RTO_MIN_MS;
 	arm(t, t->x.rto);
+}
+
+/* --- the relay: binding, and moving between the relay and a direct path --- */
+
+static bool
+relayed(const struct tunnel *t)
+{
+	return t->state == TUN_UP && relaybind_is_relay(&t->rb, t->ep_addr, t->ep_port);
+}
+
+/* Our inbound SPIs at the relay: the current SA's, an exchange's, the replaced one still
+ * decrypting, or the mediator's before any SA. */
+static void
+bind_spis(struct tunnel *t)
+{
+	uint32_t spi[] = {t->spi_in, t->x.active ? t->x.spi_in : 0, t->old_spi,
+			  t->spi_in == 0 ? t->med_in : 0};
+
+	if (t->rb.have)
+		relaybind_spis(&t->rb, spi, ARRAY_SIZE(spi), now_ms(t));
+}
+
+static void
+move_to(struct tunnel *t, uint32_t addr, uint16_t port, const char *why)
+{
+	if (t->ts->dp == NULL || dplink_sa_endpoint(t->ts->dp, t->spi_in, addr, port) != 0)
+		return;
+	log_info("peer " IP4_FMT ": %s, now via " IP4_FMT ":%u", IP4_ARG(t->peer), why,
+		 IP4_ARG(addr), port);
+	t->ep_addr = addr;
+	t->ep_port = port;
+}
+
+/* Probes with the path-check nonce on the current pair: to the relay, or to every direct
+ * candidate (relay false). */
+static void
+path_probe(struct tunnel *t, bool relay)
+{
+	if (t->spi_in == 0)
+		return;
+	if (relay)
+		probe(t, t->spi_out, t->spi_in, true, t->pc_nonce, t->rb.g.addr, t->rb.g.udp_port);
+	else
+		probe(t, t->spi_out, t->spi_in, true, t->pc_nonce, 0, 0);
+}
+
+/* An answer to a path probe from addr:port. A relayed tunnel moves to the first direct
+ * candidate that answers (the peer's data plane follows our first packet from there); a
+ * direct one under check notes which path answered. */
+static void
+path_answer(struct tunnel *t, uint32_t addr, uint16_t port)
+{
+	bool from_relay = relaybind_is_relay(&t->rb, addr, port);
+
+	if (!from_relay)
+		t->direct_answers++;
+	if (t->pc_at != 0) {
+		t->pc_direct |= !from_relay;
+		t->pc_relay |= from_relay;
+		return;
+	}
+	if (relayed(t) && !from_relay)
+		move_to(t, addr, port, "direct path open");
+}
+
+/* Once per tick for an UP tunnel with a grant: upgrade probes while relayed; a check of a
+ * direct path that went quiet while we send, and the move to the relay if only it answers. */
+static void
+relay_tick(struct tunnel *t, uint64_t now)
+{
+	if (t->state != TUN_UP || t->spi_in == 0 || !t->rb.bound)
+		return;
+	if (relayed(t)) {
+		if (now >= t->next_upgrade &&
+		    crypto_random(t->pc_nonce, sizeof(t->pc_nonce)) == 0) {
+			t->next_upgrade = now + UPGRADE_EVERY_MS;
+			path_probe(t, false);
+		}
+		return;
+	}
+	if (t->pc_at != 0) {
+		if (now - t->pc_at < PATH_WAIT_MS)
+			return;
+		if (!t->pc_direct && t->pc_relay)
+			move_to(t, t->rb.g.addr, t->rb.g.udp_port, "direct path silent");
+		t->pc_at = 0;
+		t->next_upgrade = now + UPGRADE_EVERY_MS;
+		return;
+	}
+	if (t->quiet_s >= PATH_QUIET_S && t->idle_out_s < t->quiet_s &&
+	    crypto_random(t->pc_nonce, sizeof(t->pc_nonce)) == 0) {
+		t->pc_at = now;
+		t->pc_direct = t->pc_relay = false;
+		probe(t, t->spi_out, t->spi_in, true, t->pc_nonce, t->ep_addr, t->ep_port);
+		path_probe(t, true);
+	}
+}
+
+static void
+relay_send_bind(struct tunnel *t, uint64_t now)
+{
+	uint8_t out[RELAY_MSG_MAX];
+	struct timespec ts;
+	size_t len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (relaybind_due(&t->rb, t->ts->p.c, now,
+			  (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, out,
+			  sizeof(out), &len) == 1)
+		send_to(t, t->rb.g.addr, t->rb.g.udp_port, out, len);
+}
+
+void
+tunnels_on_relay(struct tunnels *ts, const struct msg_relay *g, uint32_t self)
+{
+	struct tunnel *t = by_peer(ts, g->peer);
+
+	if (t == NULL)
+		return;
+	relaybind_grant(&t->rb, g, self, now_ms(t));
+	bind_spis(t);
+	relay_send_bind(t, now_ms(t));
+}
+
+void
+tunnels_on_relay_msg(struct tunnels *ts, const uint8_t *p, size_t len, uint32_t addr, uint16_t port)
+{
+	struct msg m;
+
+	if (relay_msg_open(MSG_CH_RELAY_R2C, p, len, &m) != 0 || m.type != MSG_RELAY_BOUND)
+		return;
+	for (unsigned i = 0; i < ts->n; i++) {
+		struct tunnel *t = ts->t[i];
+		bool was = t->rb.bound;
+
+		if (!relaybind_on_bound(&t->rb, ts->p.c, &m.u.relay_bound, p, len, addr, port,
+					now_ms(t)))
+			continue;
+		if (t->rb.bound != was || t->rb.status != 0)
+			log_info("peer " IP4_FMT ": relay " IP4_FMT ":%u %s%s", IP4_ARG(t->peer),
+				 IP4_ARG(addr), port,
+				 t->rb.bound ? "bound" : err_str(-(int)t->rb.status),
+				 t->rb.peer_bound ? " (the peer too)" : "");
+		return;
+	}
 }
 
 /* --- control packets --- */
@@ -486,12 +651,16 @@ on_probe(struct tunnel *t, const struct tunnel_ctl *c, uint32_t addr, uint16_t p
 		}
 		if (t->replies++ < PROBE_REPLIES_PER_S)
 			probe(t, c->src_spi, c->dst_spi, false, p->nonce, addr, port);
+	} else if (crypto_ct_equal(p->nonce, t->pc_nonce, sizeof(t->pc_nonce))) {
+		path_answer(t, addr, port);
 	} else if (t->probe_sent != 0 &&
 		   crypto_ct_equal(p->nonce, t->probe_nonce, sizeof(t->probe_nonce))) {
 		t->rtt_ms = (int)(now - t->probe_sent);
 		t->probe_sent = 0;
 		t->lost = false;
 		t->lost_probes = 0;
+		if (!relaybind_is_relay(&t->rb, addr, port))
+			t->direct_answers++;
 	}
 	/* the peer can reach us from there: our KE1 can go there at once */
 	if (t->x.active && t->x.initiator && t->x.ke.state == KE_SENT_KE1) {
@@ -548,6 +717,7 @@ on_ke1(struct tunnel *t, const struct tunnel_ctl *c, uint32_t addr, uint16_t por
 	if (t->state != TUN_UP)
 		t->state = TUN_PUNCH;
 	cand_add(t, addr, port);
+	bind_spis(t);
 }
 
 static void
@@ -685,6 +855,7 @@ tunnels_on_tunnel(struct tunnels *ts, const struct msg_tunnel *m)
 	set_key(t, &m->pubkey);
 	t->med_in = m->my_spi;
 	t->med_out = m->peer_spi;
+	t->peer_nat = m->peer_nat;
 	t->lost = false;
 	for (uint8_t i = 0; i < m->n; i++)
 		cand_add(t, m->cand[i].addr, m->cand[i].port);
@@ -774,6 +945,7 @@ watch(struct tunnel *t, const struct dpif_sa_entry *e)
 	t->pkts_out = e->pkts_out;
 	t->bytes_out = e->bytes_out;
 	t->quiet_s = e->quiet_s;
+	t->idle_out_s = e->idle_out_s;
 	t->ep_addr = e->sa.ep_addr;
 	t->ep_port = e->sa.ep_port;
 	if (t->state != TUN_UP)
@@ -915,7 +1087,10 @@ tick_one(struct tunnel *t, uint64_t now)
 	if (t->old_spi != 0 && now >= t->old_del_at) {
 		dp_del(t->ts, t->old_spi);
 		t->old_spi = 0;
+		bind_spis(t);
 	}
+	relay_send_bind(t, now);
+	relay_tick(t, now);
 	if (t->lost && t->lost_probes > 0 && now >= t->next_lost_probe) {
 		t->lost_probes--;
 		t->next_lost_probe = now + LOST_PROBE_MS;
@@ -999,6 +1174,13 @@ info(const struct tunnel *t, struct tunnel_info *o)
 		.exchanges = t->exchanges,
 		.failures = t->failures,
 		.last_error = t->last_error,
+		.relayed = relayed(t),
+		.relay_granted = t->rb.have,
+		.relay_bound = t->rb.bound,
+		.relay_status = t->rb.status,
+		.direct_answers = t->direct_answers,
+		.ncand = t->ncand,
+		.peer_nat = t->peer_nat,
 	};
 }
 

@@ -27,6 +27,7 @@
 #include "control/cfg.h"
 #include "control/dplink.h"
 #include "control/loop.h"
+#include "control/relaybind.h"
 #include "control/tunport.h"
 
 enum tun_state {
@@ -50,6 +51,12 @@ struct tunnel_info {
 	uint32_t quiet_s;
 	unsigned exchanges, failures;
 	const char *last_error; /* static text, "" if none */
+	bool relayed;		/* the endpoint is the relay */
+	bool relay_granted, relay_bound;
+	uint16_t relay_status;	 /* the relay's last refusal (E_* wire code), 0 if none */
+	unsigned direct_answers; /* PROBE answers from direct candidates, ever */
+	unsigned ncand;		 /* direct candidates tried */
+	uint8_t peer_nat;	 /* NAT_* the peer reported */
 };
 
 struct tunnels_params {
@@ -73,6 +80,12 @@ extern const struct dplink_ops tunnels_dplink_ops;
 void tunnels_on_tunnel(struct tunnels *ts, const struct msg_tunnel *m);
 void tunnels_on_down(struct tunnels *ts, uint32_t peer);
 void tunnels_on_lost(struct tunnels *ts, uint32_t peer);
+/* A relay grant for the tunnel to g->peer; self is our identity. */
+void tunnels_on_relay(struct tunnels *ts, const struct msg_relay *g, uint32_t self);
+
+/* A relay message (relay_classify: RELAY_MESSAGE) that arrived on the tunnel port. */
+void tunnels_on_relay_msg(struct tunnels *ts, const uint8_t *p, size_t len, uint32_t addr,
+			  uint16_t port);
 
 /* A control packet that arrived on the tunnel port from addr:port (host order). */
 void tunnels_on_ctl(struct tunnels *ts, const struct tunnel_ctl *t, uint32_t addr, uint16_t port);
