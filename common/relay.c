@@ -25,6 +25,23 @@ relay_classify(const uint8_t *p, size_t len, uint32_t *dst_spi)
 }
 
 int
+relay_tcp_frame(const uint8_t *p, size_t len, const uint8_t **dgram, size_t *dlen)
+{
+	size_t n;
+
+	if (len < 2)
+		return 0;
+	n = load_be16(p);
+	if (n < RELAY_DGRAM_MIN)
+		return E_ENCODING;
+	if (len < 2 + n)
+		return 0;
+	*dgram = p + 2;
+	*dlen = n;
+	return (int)(2 + n);
+}
+
+int
 relay_token(struct crypto *c, const uint8_t secret[RELAY_SECRET_LEN],
 	    const uint8_t session[MSG_RELAY_SESSION_LEN], uint32_t expiry, uint8_t side,
 	    uint32_t identity, uint32_t peer, uint8_t token[MSG_RELAY_TOKEN_LEN])

@@ -37,6 +37,11 @@ enum relay_kind {
  * addressed to (never 0). Reads at most the first 8 bytes. */
 enum relay_kind relay_classify(const uint8_t *p, size_t len, uint32_t *dst_spi);
 
+/* TCP framing (PROTOCOL.md 7.4): how many bytes of the stream buffer p[0..len) make its next
+ * whole frame `len (u16) | datagram` (0: more bytes are needed; E_ENCODING: a length below
+ * RELAY_DGRAM_MIN, after which the stream cannot be trusted), and where the datagram is. */
+int relay_tcp_frame(const uint8_t *p, size_t len, const uint8_t **dgram, size_t *dlen);
+
 /* The token of one side of a session (PROTOCOL.md, RELAY): HMAC-SHA1(secret, "buri relay" |
  * session | expiry | side | identity | peer). */
 int relay_token(struct crypto *c, const uint8_t secret[RELAY_SECRET_LEN],

@@ -28,6 +28,7 @@ defaults(struct ctl_cfg *c)
 	c->auto_login = true;
 	snprintf(c->dp_prefix, sizeof(c->dp_prefix), "buri");
 	snprintf(c->overlay_iface, sizeof(c->overlay_iface), "buri0");
+	snprintf(c->mirror_iface, sizeof(c->mirror_iface), "buriwan0");
 	c->tunnel_port = 7777;
 	c->keepalive_s = 15;
 	c->dead_after = 3;
@@ -47,7 +48,7 @@ check_keys(struct conf *c)
 	static const char *const med[] = {"host", "port",	 "tls_port",
 					  "key",  "fingerprint", "token"};
 	static const char *const node[] = {"key", "state", "nick", "auto_login"};
-	static const char *const dp[] = {"prefix", "overlay_iface"};
+	static const char *const dp[] = {"prefix", "overlay_iface", "mirror_iface"};
 	static const char *const tun[] = {"port",	 "keepalive",	      "dead_after",
 					  "rekey_after", "handshake_timeout", "retry"};
 	static const char *const ctl[] = {"socket"};
@@ -150,6 +151,8 @@ read_tunnel(struct conf *c, struct ctl_cfg *cfg)
 			  names_prefix_problem)) != 0 ||
 	    (r = get_name(c, "dataplane.overlay_iface", cfg->overlay_iface,
 			  sizeof(cfg->overlay_iface), names_ifname_problem)) != 0 ||
+	    (r = get_name(c, "dataplane.mirror_iface", cfg->mirror_iface, sizeof(cfg->mirror_iface),
+			  names_ifname_problem)) != 0 ||
 	    (r = conf_get_uint(c, "tunnel.port", 1, 65535, &cfg->tunnel_port)) != 0 ||
 	    (r = conf_get_uint(c, "tunnel.keepalive", 1, 3600, &cfg->keepalive_s)) != 0 ||
 	    (r = conf_get_uint(c, "tunnel.dead_after", 2, 100, &cfg->dead_after)) != 0 ||

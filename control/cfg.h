@@ -40,6 +40,7 @@ struct ctl_cfg {
 	/* dataplane */
 	char dp_prefix[64];
 	char overlay_iface[16];
+	char mirror_iface[16]; /* the data plane's wan.mirror: the relay over TCP injects there */
 	/* tunnel */
 	unsigned tunnel_port;
 	unsigned keepalive_s; /* send a dummy on an SA quiet this long outbound */

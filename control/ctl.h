@@ -27,6 +27,7 @@ struct ctl {
 	uint8_t med_kfp[WIRE_KFP_LEN];
 	struct identity id;
 	struct tunport *tp;
+	struct relaytcp *rt; /* the relay over TCP, made when discovery finds UDP blocked */
 	struct tunnels *tun;
 	struct dplink *dp;
 	struct disco *disco;

@@ -81,6 +81,38 @@ endpoints_done(void *arg, int status, const char *text)
 		log_warn("ENDPOINTS refused: %s %s", err_str(status), text);
 }
 
+/* The data plane hands the relay's datagrams in on the mirror with our own address as their
+ * source, which the kernel drops as martian unless the mirror accepts local sources. */
+static void
+accept_local(const char *iface)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", iface);
+	if ((f = fopen(path, "w")) == NULL || fputs("1\n", f) == EOF || fclose(f) != 0)
+		log_warn("%s: cannot set accept_local (%s): the relay over TCP will not deliver",
+			 iface, f == NULL ? strerror(errno) : "write failed");
+}
+
+/* UDP does not leave this network: tunnels reach relays over TCP from now on. */
+static void
+relay_over_tcp(struct ctl *c)
+{
+	struct relaytcp_params p = {c->l, (uint16_t)c->cfg.tunnel_port, c->cfg.mirror_iface,
+				    on_datagram, c};
+
+	if (c->rt != NULL)
+		return;
+	if ((c->rt = relaytcp_new(&p)) == NULL) {
+		log_err("relay over TCP: %s", strerror(errno));
+		return;
+	}
+	accept_local(c->cfg.mirror_iface);
+	log_info("UDP is blocked here: relays over TCP");
+	tunnels_relay_tcp(c->tun, c->rt);
+}
+
 static void
 on_disco_done(void *arg, const struct disco_result *r)
 {
@@ -92,6 +124,8 @@ on_disco_done(void *arg, const struct disco_result *r)
 	log_info("NAT: %s (%u of %u discovery ports answered; public " IP4_FMT ":%u)",
 		 nat[r->nat <= NAT_UDP_BLOCKED ? r->nat : 0], r->replies, r->ports,
 		 IP4_ARG(r->pub_addr), r->pub_port);
+	if (r->nat == NAT_UDP_BLOCKED)
+		relay_over_tcp(c);
 	m.u.endpoints.nat = r->nat;
 	m.u.endpoints.n = r->n;
 	memcpy(m.u.endpoints.cand, r->cand, r->n * sizeof(r->cand[0]));
@@ -318,6 +352,7 @@ teardown(struct ctl *c)
 	tunnels_free(c->tun);
 	dplink_free(c->dp);
 	tunport_free(c->tp);
+	relaytcp_free(c->rt);
 	netview_free(&c->nv);
 	identity_free(&c->id);
 	pubkey_free(c->med_key);

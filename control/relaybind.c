@@ -17,6 +17,10 @@ relaybind_grant(struct relaybind *rb, const struct msg_relay *g, uint32_t self, 
 	rb->g = *g;
 	rb->self = self;
 	rb->have = true;
+	if (!same || rb->via_addr == 0) {
+		rb->via_addr = g->addr;
+		rb->via_port = g->udp_port;
+	}
 	if (!same)
 		rb->bound = rb->peer_bound = false;
 	rb->status = 0; /* a refusal (E_EXPIRED above all) was about the old grant */
@@ -102,10 +106,22 @@ relaybind_on_bound(struct relaybind *rb, struct crypto *c, const struct msg_rela
 	return true;
 }
 
+void
+relaybind_via(struct relaybind *rb, uint32_t addr, uint16_t port, uint64_t now_ms)
+{
+	if (rb->via_addr == addr && rb->via_port == port)
+		return;
+	rb->via_addr = addr;
+	rb->via_port = port;
+	rb->bound = rb->peer_bound = false;
+	rb->rto_ms = RELAYBIND_RTO_MIN_MS;
+	rb->next_ms = now_ms;
+}
+
 bool
 relaybind_is_relay(const struct relaybind *rb, uint32_t addr, uint16_t port)
 {
-	return rb->have && addr == rb->g.addr && port == rb->g.udp_port;
+	return rb->have && addr == rb->via_addr && port == rb->via_port;
 }
 
 void

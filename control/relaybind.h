@@ -36,6 +36,9 @@ struct relaybind {
 	uint64_t next_ms; /* when the next BIND is due (0: none) */
 	unsigned rto_ms;
 	uint16_t status; /* the relay's last answer: 0 or an E_* wire code */
+	/* where the relay is reached: its UDP port, or the local proxy of the relay over TCP */
+	uint32_t via_addr;
+	uint16_t via_port;
 };
 
 /* A new grant from the mediator (RELAY) for the tunnel whose own identity is self; binds at
@@ -58,7 +61,10 @@ bool relaybind_on_bound(struct relaybind *rb, struct crypto *c, const struct msg
 			const uint8_t *p, size_t len, uint32_t addr, uint16_t port,
 			uint64_t now_ms);
 
-/* Whether addr:port is the relay of the grant (its UDP port). */
+/* Reach the relay at addr:port from now on (relaytcp.h's proxy); binds again at once. */
+void relaybind_via(struct relaybind *rb, uint32_t addr, uint16_t port, uint64_t now_ms);
+
+/* Whether addr:port is where the relay of the grant is reached. */
 bool relaybind_is_relay(const struct relaybind *rb, uint32_t addr, uint16_t port);
 
 /* Forgets the grant and wipes the token. */

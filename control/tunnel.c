@@ -90,6 +90,7 @@ struct tunnel {
 struct tunnels {
 	struct tunnels_params p;
 	struct dplink *dp;
+	struct relaytcp *rt; /* UDP is blocked here: the relay over TCP (NULL: over UDP) */
 	struct tunnel *t[TUN_MAX];
 	unsigned n;
 	struct loop_timer tick;
@@ -479,8 +480,8 @@ on_timer(void *arg)
 	}
 	if (t->x.active && t->x.initiator && t->x.ke.state == KE_SENT_KE1) {
 		send_all(t, t->x.pkt, t->x.pkt_len);
-		if (t->rb.have && now - t->punch_started >= RELAY_AFTER_MS)
-			send_to(t, t->rb.g.addr, t->rb.g.udp_port, t->x.pkt, t->x.pkt_len);
+		if (t->rb.have && (t->ts->rt != NULL || now - t->punch_started >= RELAY_AFTER_MS))
+			send_to(t, t->rb.via_addr, t->rb.via_port, t->x.pkt, t->x.pkt_len);
 		t->x.last_sent = now;
 	} else if (t->x.active && t->x.initiator && t->x.ke.state == KE_DONE) {
 		send_to(t, t->x.ep_addr, t->x.ep_port, t->x.pkt, t->x.pkt_len);
@@ -530,7 +531,7 @@ path_probe(struct tunnel *t, bool relay)
 	if (t->spi_in == 0)
 		return;
 	if (relay)
-		probe(t, t->spi_out, t->spi_in, true, t->pc_nonce, t->rb.g.addr, t->rb.g.udp_port);
+		probe(t, t->spi_out, t->spi_in, true, t->pc_nonce, t->rb.via_addr, t->rb.via_port);
 	else
 		probe(t, t->spi_out, t->spi_in, true, t->pc_nonce, 0, 0);
 }
@@ -573,7 +574,7 @@ relay_tick(struct tunnel *t, uint64_t now)
 		if (now - t->pc_at < PATH_WAIT_MS)
 			return;
 		if (!t->pc_direct && t->pc_relay)
-			move_to(t, t->rb.g.addr, t->rb.g.udp_port, "direct path silent");
+			move_to(t, t->rb.via_addr, t->rb.via_port, "direct path silent");
 		t->pc_at = 0;
 		t->next_upgrade = now + UPGRADE_EVERY_MS;
 		return;
@@ -598,7 +599,21 @@ relay_send_bind(struct tunnel *t, uint64_t now)
 	if (relaybind_due(&t->rb, t->ts->p.c, now,
 			  (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, out,
 			  sizeof(out), &len) == 1)
-		send_to(t, t->rb.g.addr, t->rb.g.udp_port, out, len);
+		send_to(t, t->rb.via_addr, t->rb.via_port, out, len);
+}
+
+/* Over TCP, the relay is reached through the local proxy (relaytcp.h). */
+static void
+relay_over_tcp(struct tunnel *t)
+{
+	uint32_t addr;
+	uint16_t port;
+
+	if (t->ts->rt == NULL || !t->rb.have || t->rb.g.tcp_port == 0 ||
+	    !relaytcp_proxy(t->ts->rt, &addr, &port))
+		return;
+	relaytcp_use(t->ts->rt, t->rb.g.addr, t->rb.g.tcp_port);
+	relaybind_via(&t->rb, addr, port, now_ms(t));
 }
 
 void
@@ -609,8 +624,17 @@ tunnels_on_relay(struct tunnels *ts, const struct msg_relay *g, uint32_t self)
 	if (t == NULL)
 		return;
 	relaybind_grant(&t->rb, g, self, now_ms(t));
+	relay_over_tcp(t);
 	bind_spis(t);
 	relay_send_bind(t, now_ms(t));
+}
+
+void
+tunnels_relay_tcp(struct tunnels *ts, struct relaytcp *rt)
+{
+	ts->rt = rt;
+	for (unsigned i = 0; i < ts->n; i++)
+		relay_over_tcp(ts->t[i]);
 }
 
 void

@@ -28,6 +28,7 @@
 #include "control/dplink.h"
 #include "control/loop.h"
 #include "control/relaybind.h"
+#include "control/relaytcp.h"
 #include "control/tunport.h"
 
 enum tun_state {
@@ -82,6 +83,10 @@ void tunnels_on_down(struct tunnels *ts, uint32_t peer);
 void tunnels_on_lost(struct tunnels *ts, uint32_t peer);
 /* A relay grant for the tunnel to g->peer; self is our identity. */
 void tunnels_on_relay(struct tunnels *ts, const struct msg_relay *g, uint32_t self);
+
+/* UDP does not leave this network (discovery got no answer): reach relays over TCP through
+ * rt from now on (rt outlives ts). */
+void tunnels_relay_tcp(struct tunnels *ts, struct relaytcp *rt);
 
 /* A relay message (relay_classify: RELAY_MESSAGE) that arrived on the tunnel port. */
 void tunnels_on_relay_msg(struct tunnels *ts, const uint8_t *p, size_t len, uint32_t addr,

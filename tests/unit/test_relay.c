@@ -102,6 +102,33 @@ test_msgs(struct crypto *c)
 	TEST_DONE();
 }
 
+static void
+test_tcp_frame(void)
+{
+	uint8_t s[2 + 300 + 2 + 8 + 2] = {0};
+	const uint8_t *d = NULL;
+	size_t n = 0;
+
+	TEST_START("TCP frames: whole ones only, lengths below 8 refused, one at a time");
+	store_be16(s, 300);
+	s[2] = 0xab;
+	store_be16(s + 302, 8);
+	ASSERT_INT_EQ(relay_tcp_frame(s, 0, &d, &n), 0);
+	ASSERT_INT_EQ(relay_tcp_frame(s, 1, &d, &n), 0);
+	ASSERT_INT_EQ(relay_tcp_frame(s, 301, &d, &n), 0);
+	ASSERT_INT_EQ(relay_tcp_frame(s, sizeof(s), &d, &n), 302);
+	ASSERT_TRUE(d == s + 2);
+	ASSERT_INT_EQ(n, 300);
+	ASSERT_INT_EQ(relay_tcp_frame(s + 302, sizeof(s) - 302, &d, &n), 10);
+	ASSERT_INT_EQ(n, 8);
+	ASSERT_INT_EQ(relay_tcp_frame(s + 312, 1, &d, &n), 0);
+	store_be16(s + 312, 7);
+	ASSERT_INT_EQ(relay_tcp_frame(s + 312, 2, &d, &n), E_ENCODING);
+	store_be16(s, 0xffff);
+	ASSERT_INT_EQ(relay_tcp_frame(s, sizeof(s), &d, &n), 0);
+	TEST_DONE();
+}
+
 int
 main(void)
 {
@@ -110,6 +137,7 @@ main(void)
 	if (c == NULL)
 		return 1;
 	test_classify();
+	test_tcp_frame();
 	test_token(c);
 	test_msgs(c);
 	crypto_free(c);
