@@ -489,7 +489,11 @@ on_timer(void *arg)
 	if (!(t->x.active && t->x.ke.state == KE_DONE))
 		probe_check(t, 0, 0); /* keep our NAT open towards every candidate */
 	t->x.rto = t->x.rto ? MIN(t->x.rto * 2, (unsigned)RTO_MAX_MS) : RTO_MIN_MS;
-	arm(t, t->x.rto);
+	/* the first KE1 to the relay goes when punching has had its time, not a doubling later */
+	if (t->rb.have && now - t->punch_started < RELAY_AFTER_MS)
+		arm(t, MIN(t->x.rto, RELAY_AFTER_MS - (now - t->punch_started)));
+	else
+		arm(t, t->x.rto);
 }
 
 /* --- the relay: binding, and moving between the relay and a direct path --- */

@@ -4,6 +4,8 @@
 # file starts the programs in it:
 #
 #   stack_init BUILD_DIR            paths, a run directory ($sdir), hugepages; sets a trap
+#   stack_relay NS ADDR             buri-relay in NS on ADDR (UDP 7790, TCP 7791); a mediator
+#                                   started after it grants tunnels sessions on it
 #   stack_mediator NS ADDR          buri-mediator in NS, listening on ADDR; $med_addr, $med_pub
 #   stack_node NAME NS WAN ADDR/LEN GW
 #                                   buri-dataplane (af_packet on WAN, mirror buriwan0 with
@@ -72,9 +74,27 @@ swait() {
 	done
 }
 
+stack_relay() { # ns addr
+	relay_addr=$2
+	cat >"$sdir/relay.cfg" <<CFG
+listen = { address = "$2"; udp_port = 7790; tcp_port = 7791; };
+secret = "$sdir/relay.secret";
+log = { level = "info"; stats_interval = 5; };
+CFG
+	relay_hex=$("$sbuild/relay/buri-relay" -c "$sdir/relay.cfg" --print-secret) || return 1
+	ip netns exec "$1" "$sbuild/relay/buri-relay" -c "$sdir/relay.cfg" \
+		>"$sdir/relay.out" 2>"$sdir/relay.log" &
+	relay_pid=$!
+	spid_add $relay_pid
+	swait 50 sh -c "ip netns exec $1 ss -Hlun | grep -q ':7790 '"
+}
+
 stack_mediator() { # ns addr
+	local relay=""
 	med_ns=$1
 	med_addr=$2
+	[ -n "${relay_hex:-}" ] &&
+		relay="relay = { address = \"$relay_addr\"; udp_port = 7790; tcp_port = 7791; secret = \"$relay_hex\"; };"
 	cat >"$sdir/mediator.cfg" <<CFG
 listen = { address = "$med_addr"; tcp_port = 7770; tls_port = 7771; disco_ports = [7772, 7773]; };
 key = "$sdir/mediator.key";
@@ -82,6 +102,7 @@ store = { path = "$sdir/mediator.db"; };
 limits = { password_iterations = 1000; lost_grace = 300; };
 workers = 1;
 log = { level = "info"; };
+$relay
 CFG
 	ip netns exec "$med_ns" "$sbuild/mediator/buri-mediator" -c "$sdir/mediator.cfg" \
 		>"$sdir/mediator.out" 2>"$sdir/mediator.log" &

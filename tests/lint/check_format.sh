@@ -6,7 +6,7 @@ root=${1:-.}
 cd "$root" || exit 1
 n=0
 bad=0
-for f in $(find common control dataplane mediator tools tests -name '*.[ch]' 2>/dev/null | sort); do
+for f in $(find common control dataplane mediator relay tools tests -name '*.[ch]' 2>/dev/null | sort); do
 	n=$((n + 1))
 	if clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
 		echo "ok $n - $f"
