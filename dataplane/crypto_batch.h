@@ -54,7 +54,8 @@ struct cb_pkt {
 	uint32_t cap;
 	const struct cb_sa_keys *keys; /* borrowed for the call, or until dequeued (async) */
 	int status;
-	void *user; /* the caller's, carried through unchanged (the async API returns it) */
+	void *user;   /* the caller's, carried through unchanged (the async API returns it) */
+	uint32_t tag; /* the caller's too (encap: the port role the sealed frame leaves by) */
 };
 
 struct cb_ctx;

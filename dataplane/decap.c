@@ -157,7 +157,7 @@ decap_chunk(struct dp_worker *w, struct rte_mbuf **m, const uint16_t *off, const
 			     load_be32(buf + 4) == 0 ? DP_C_drop_malformed : DP_C_drop_replay);
 			continue;
 		}
-		p[k] = (struct cb_pkt){buf, len[i], len[i], &sa->keys_in, 0, m[i]};
+		p[k] = (struct cb_pkt){buf, len[i], len[i], &sa->keys_in, 0, m[i], 0};
 		sas[k] = sa;
 		offs[k++] = off[i];
 	}

@@ -10,6 +10,11 @@
  *   kernel <--------------------------------+ +--->  ARP, TCP, SPI-0 control
  *   (control)   mirror (net_tap "buriwan0", the wan's MAC): the host stack's view of the wan
  *
+ * Host loop: an SA whose endpoint is the wan's own address belongs to a tunnel the control
+ * process carries to a relay over TCP. Its sealed packets go into the mirror (to the control
+ * process's UDP socket) instead of out of the wan, and tunnel data the control process writes
+ * into the mirror to our own address and tunnel port is opened as if it came from the wan.
+ *
  * The main lcore is the slow path and the SA table's one writer: it applies the control
  * process's ring messages (dpif_server), reads the kernel's view of both TAPs once every
  * HK_VIEW_MS, resolves next hops, sends events and keeps the telemetry snapshot. Workers only
@@ -84,6 +89,8 @@ struct dp_view {
 	X(decap_bytes, "inner bytes delivered")                                                    \
 	X(punt, "wan frames handed to the kernel (not tunnel data)")                               \
 	X(punt_out, "kernel frames sent out the wan port")                                         \
+	X(loop_out, "sealed packets of host-loop SAs handed to the kernel (mirror)")               \
+	X(loop_in, "tunnel frames to our own address the kernel sent in (host loop)")              \
 	X(bcast_copies, "copies made of overlay broadcast/multicast packets")                      \
 	X(arp_proxy, "ARP requests on the overlay answered for peers")                             \
 	X(icmp_toobig, "ICMP fragmentation-needed sent back to the overlay")                       \
@@ -103,6 +110,7 @@ struct dp_view {
 	X(drop_spoof, "opened packets whose source is not the peer's overlay address")             \
 	X(drop_not_ours, "wan frames for another MAC address")                                     \
 	X(drop_no_mirror, "frames for the kernel with no mirror port")                             \
+	X(drop_loop, "kernel frames to the wan's own address that are not tunnel data")            \
 	X(drop_nombuf, "packets lost for want of an mbuf")                                         \
 	X(drop_crypto, "packets the crypto library failed")                                        \
 	X(drop_tx, "frames a full transmit queue refused")                                         \
@@ -176,6 +184,10 @@ void worker_view_sync(struct dp_worker *w);
 /* Sorts wan frames: tunnel data to decap, the rest to the kernel (mirror) or the floor; takes
  * ownership of every mbuf. */
 void worker_wan_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n);
+/* Sorts mirror frames: host-loop tunnel data (to our own address and tunnel port) to decap,
+ * anything else to our own address to the floor, the rest to the wan; takes ownership of
+ * every mbuf. */
+void worker_mirror_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n);
 void worker_tx(struct dp_worker *w, enum dp_role role, struct rte_mbuf *m);
 void worker_tx_flush(struct dp_worker *w);
 static inline void
@@ -186,7 +198,8 @@ worker_count(struct dp_worker *w, enum dp_counter c, uint64_t n)
 
 /* encap.c: overlay frames out to the peers (takes ownership of every mbuf). */
 void encap_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n);
-/* Moves sealed packets to the wan queue; flush completes everything in flight. */
+/* Moves sealed packets to the wan queue (the mirror queue for host-loop SAs); flush completes
+ * everything in flight. */
 void encap_drain(struct dp_worker *w, bool flush);
 /* Seals and queues one dummy message (empty payload) on each SA named by spi[0..n) that still
  * exists: the message IDs, endpoint and next hop of its ordinary packets. */
@@ -200,6 +213,15 @@ void decap_frames(struct dp_worker *w, struct rte_mbuf **m, const uint16_t *off,
 
 /* housekeep.c: the published view (main lcore writes, workers read). */
 void view_publish(struct dp *dp, const struct dp_view *v);
+/* Whether an SA with endpoint address ep is a host-loop SA: its peer is reached through the
+ * control process (a relay over TCP), so its sealed packets go to the kernel behind the mirror
+ * instead of the wan, and it needs no next hop. */
+static inline bool
+view_host_loop(const struct dp_view *v, uint32_t ep)
+{
+	return ep == v->wan_addr && ep != 0;
+}
+
 /* The next hop on the wan for an endpoint: itself if on-link, else the gateway (0: none). */
 static inline uint32_t
 view_next_hop(const struct dp_view *v, uint32_t ep)

@@ -11,6 +11,13 @@
  * packet is in the crypto queue except its keys. Seal: the chunk goes to the async seal, whose
  * finished packets go to the wan queue (encap_drain).
  *
+ * Host loop: a run on an SA whose endpoint is the wan's own address (view_host_loop, one
+ * compare per run) is built exactly the same, to that address and the endpoint's port, with
+ * the wan's MAC as Ethernet destination (the mirror TAP has it, so the kernel takes the frame
+ * as its own) and no next hop to look up. The run's port role rides with each packet through
+ * the async seal (cb_pkt.tag), and encap_drain queues the packet on that role; from the mirror
+ * the kernel delivers it to the control process's socket, which carries it to the relay.
+ *
  * The outer UDP checksum is 0 (allowed for IPv4 by RFC 768): the HMAC covers every byte it
  * would, and computing it in software would cost a fifth of the crypto at 1420 bytes.
  */
@@ -197,15 +204,17 @@ classify(struct dp_worker *w, struct chunk *c, struct rte_mbuf *m, struct sa **l
 struct outer {
 	uint8_t b[OUTER_LEN];
 	uint32_t sum;
+	enum dp_role role; /* the port the run leaves by: DP_WAN, or DP_MIRROR (host loop) */
 };
 
 static void
 outer_init(struct outer *o, const struct dp_worker *w, const struct rte_ether_addr *nh, uint32_t ep,
-	   uint16_t port)
+	   uint16_t port, enum dp_role role)
 {
 	uint8_t *ip = o->b + RTE_ETHER_HDR_LEN, *udp = ip + 20;
 
 	memset(o->b, 0, sizeof(o->b));
+	o->role = role;
 	memcpy(o->b, nh->addr_bytes, RTE_ETHER_ADDR_LEN);
 	memcpy(o->b + RTE_ETHER_ADDR_LEN, w->dp->mac[DP_WAN].addr_bytes, RTE_ETHER_ADDR_LEN);
 	store_be16(o->b + 12, RTE_ETHER_TYPE_IPV4);
@@ -245,12 +254,9 @@ frame_build(struct dp_worker *w, const struct item *it, const struct outer *o, u
 	store_be16(ip + 20 + 4, (uint16_t)(8 + sealed));
 	store_be32(f + OUTER_LEN, it->sa->spi_out);
 	store_be32(f + OUTER_LEN + 4, id);
-	*p = (struct cb_pkt){f + OUTER_LEN,
-			     (uint32_t)(WIRE_HDR_LEN + it->ilen),
-			     sealed,
-			     &it->sa->keys_out,
-			     0,
-			     m};
+	*p = (struct cb_pkt){
+		f + OUTER_LEN, (uint32_t)(WIRE_HDR_LEN + it->ilen), sealed, &it->sa->keys_out, 0, m,
+		o->role};
 	return 0;
 }
 
@@ -266,12 +272,15 @@ run_build(struct dp_worker *w, const struct item *it, unsigned k, struct cb_pkt 
 	uint16_t port;
 
 	sa_endpoint(sa, &ep, &port);
-	if (!neigh_lookup(w->dp->neigh, view_next_hop(&w->view, ep), nh.addr_bytes)) {
+	if (unlikely(view_host_loop(&w->view, ep))) {
+		outer_init(&o, w, &w->dp->mac[DP_WAN], ep, port, DP_MIRROR);
+	} else if (neigh_lookup(w->dp->neigh, view_next_hop(&w->view, ep), nh.addr_bytes)) {
+		outer_init(&o, w, &nh, ep, port, DP_WAN);
+	} else {
 		for (unsigned i = 0; i < k; i++)
 			drop(w, it[i].m, DP_C_drop_no_route);
 		return 0;
 	}
-	outer_init(&o, w, &nh, ep, port);
 	got = sa_msgid_reserve(sa, k, &id);
 	for (unsigned i = 0; i < k; i++) {
 		if (i >= got) {
@@ -374,7 +383,9 @@ encap_drain(struct dp_worker *w, bool flush)
 				continue;
 			}
 			worker_count(w, DP_C_encap, 1);
-			worker_tx(w, DP_WAN, m);
+			if (unlikely(done[i].tag == DP_MIRROR))
+				worker_count(w, DP_C_loop_out, 1);
+			worker_tx(w, (enum dp_role)done[i].tag, m);
 		}
 	}
 }

@@ -8,7 +8,8 @@
  *   every HK_VIEW_MS: the kernel's view of the mirror and overlay TAPs (addresses, gateway),
  *       published to the workers; ARP sightings from the workers into the neighbour table
  *   every second, and after SA changes: an ARP request for every next hop an SA needs and the
- *       table lacks or has stale (so an unanswered one costs one broadcast a second)
+ *       table lacks or has stale (so an unanswered one costs one broadcast a second); host-loop
+ *       SAs (endpoint = the wan's own address) need none
  *   every second: dpif_server_tick (events, RCU reclaim), the kernel's ARP table for the
  *       mirror, neighbour expiry, the telemetry snapshot
  *
@@ -125,6 +126,10 @@ want_one(struct sa *sa, void *arg)
 	uint8_t mac[6];
 
 	sa_endpoint(sa, &ep, &port);
+	/* host loop: no next hop (an ARP request for our own address would be a gratuitous ARP
+	 * on the wan every second) */
+	if (view_host_loop(&w->dp->view, ep))
+		return 0;
 	nh = view_next_hop(&w->dp->view, ep);
 	if (nh == 0 || neigh_known(w->dp->neigh, nh, w->now, HK_ARP_FRESH, mac))
 		return 0;

@@ -6,6 +6,15 @@
  *   wan rx     -> tunnel data (IPv4 to us, UDP to the tunnel port, SPI != 0) -> decap -> overlay tx
  *              -> anything else for our MAC or a group address -> mirror tx (the kernel)
  *   mirror rx  -> wan tx (the host stack's own traffic: ARP, TCP to the mediator, SPI-0 UDP)
+ *              -> tunnel data to our own address (the host loop) -> decap -> overlay tx
+ *
+ * Host loop: for a tunnel relayed over TCP the control process is the wire. encap sends the
+ * sealed packets of an SA whose endpoint is our own address into the mirror; the control
+ * process writes the peer's sealed packets into the mirror (AF_PACKET on the TAP) addressed
+ * to our own address and tunnel port, and they take the wan's decap path. The kernel never
+ * routes a packet to its own address out of an interface, so one compare of a mirror frame's
+ * IPv4 destination with the wan's address sets them apart; what else is addressed to us is
+ * dropped, never sent out of the wan.
  *
  * No locks, syscalls, allocation (beyond mbufs) or logging per packet: counters only. A worker
  * reports a quiescent state (SAs it saw may be freed) only on turns that end with no sealed
@@ -227,12 +236,57 @@ worker_wan_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
 		decap_frames(w, dm, off, len, k);
 }
 
-static void
-mirror_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
+/* A mirror frame with the wan's own address where an IPv4 destination would be: the offset
+ * of its tunnel payload (host loop), 0 to drop it (to our own address, not tunnel data), or
+ * UINT16_MAX if it is not IPv4 to us after all (for the wan). */
+static uint16_t
+loop_payload(const struct dp_worker *w, const struct rte_mbuf *m, uint16_t *plen)
 {
-	worker_count(w, DP_C_punt_out, n);
-	for (unsigned i = 0; i < n; i++)
-		worker_tx(w, DP_WAN, m[i]);
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)f;
+
+	if (w->view.wan_addr == 0 || eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return UINT16_MAX;
+	if (m->nb_segs != 1)
+		return 0;
+	return tunnel_payload(w, f, m->data_len, plen);
+}
+
+void
+worker_mirror_frames(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
+{
+	struct rte_mbuf *dm[DP_BURST];
+	uint16_t off[DP_BURST], len[DP_BURST];
+	unsigned k = 0, out = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		uint16_t o = UINT16_MAX;
+
+		/* the only test the host stack's own traffic pays: its destination is never our
+		 * own address (the kernel does not route that out of an interface) */
+		if (unlikely(m[i]->data_len >= RTE_ETHER_HDR_LEN + 20 &&
+			     load_be32(f + RTE_ETHER_HDR_LEN + 16) == w->view.wan_addr))
+			o = loop_payload(w, m[i], &len[k]);
+		if (likely(o == UINT16_MAX)) {
+			worker_tx(w, DP_WAN, m[i]);
+			out++;
+		} else if (o == 0) {
+			worker_count(w, DP_C_drop_loop, 1);
+			rte_pktmbuf_free(m[i]);
+		} else {
+			worker_count(w, DP_C_loop_in, 1);
+			off[k] = o;
+			dm[k++] = m[i];
+			if (k == DP_BURST) {
+				decap_frames(w, dm, off, len, k);
+				k = 0;
+			}
+		}
+	}
+	worker_count(w, DP_C_punt_out, out);
+	if (k > 0)
+		decap_frames(w, dm, off, len, k);
 }
 
 static unsigned
@@ -262,7 +316,7 @@ worker_poll(struct dp_worker *w)
 	}
 	if ((n = rx(w, DP_MIRROR, m)) > 0) {
 		worker_count(w, DP_C_mirror_rx, n);
-		mirror_frames(w, m, n);
+		worker_mirror_frames(w, m, n);
 		total += n;
 	}
 	if (w->to_wan != NULL &&

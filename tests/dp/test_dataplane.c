@@ -400,16 +400,16 @@ peer_of_spi_out(uint32_t spi)
 	return -1;
 }
 
-/* Outer Ethernet, IPv4 and UDP of a sealed frame to peer p, each field on its own. */
+/* Outer Ethernet, IPv4 and UDP of a sealed frame to dmac, ep:port, each field on its own. */
 static void
-check_outer(const uint8_t *f, uint16_t flen, const struct peer *p)
+check_outer_to(const uint8_t *f, uint16_t flen, const uint8_t dmac[6], uint32_t ep, uint16_t port)
 {
 	const uint8_t *ip = f + ETH, *udp = ip + 20;
 
 	CHECK(flen >= OUTER + WIRE_SEALED_MIN);
 	if (flen < OUTER + WIRE_SEALED_MIN)
 		return;
-	CHECK(memcmp(f, p->mac, 6) == 0);
+	CHECK(memcmp(f, dmac, 6) == 0);
 	CHECK(memcmp(f + 6, rig.dp.mac[DP_WAN].addr_bytes, 6) == 0);
 	CHECK(load_be16(f + 12) == RTE_ETHER_TYPE_IPV4);
 	CHECK(ip[0] == 0x45);
@@ -419,11 +419,18 @@ check_outer(const uint8_t *f, uint16_t flen, const struct peer *p)
 	CHECK(ip[9] == INET_PROTO_UDP);
 	CHECK(ip_cksum_ok(ip));
 	CHECK(load_be32(ip + 12) == WAN_ADDR);
-	CHECK(load_be32(ip + 16) == p->ep);
+	CHECK(load_be32(ip + 16) == ep);
 	CHECK(load_be16(udp) == TPORT);
-	CHECK(load_be16(udp + 2) == p->port);
+	CHECK(load_be16(udp + 2) == port);
 	CHECK(load_be16(udp + 4) == flen - ETH - 20);
 	CHECK(load_be16(udp + 6) == 0);
+}
+
+/* The same for a sealed frame to peer p at its endpoint. */
+static void
+check_outer(const uint8_t *f, uint16_t flen, const struct peer *p)
+{
+	check_outer_to(f, flen, p->mac, p->ep, p->port);
 }
 
 /* Opens the sealed part of a wan frame with peer p's outbound keys; its length or 0. */
@@ -1464,6 +1471,483 @@ test_dummy(void)
 	end();
 }
 
+/* --- 13c-13e. the host loop: an SA whose endpoint is our own address (a relay over TCP) --- */
+
+enum {
+	LOOP_PORT = 40404, /* the control process's relay socket */
+	N_LOOP = 48,	   /* check 13c: overlay packets in one burst, to two SAs */
+};
+
+static const uint8_t *
+wan_mac(void)
+{
+	return rig.dp.mac[DP_WAN].addr_bytes;
+}
+
+static void
+view_wan_addr(uint32_t addr)
+{
+	struct dp_view v = {addr, WAN_MASK, 0, OVL_ADDR, OVL_MASK, OVL_MTU, MSS};
+
+	view_publish(&rig.dp, &v);
+	worker_view_sync(rig.w);
+}
+
+/* What the control process writes into the mirror: from our own address and sport (its relay
+ * socket) to our own address and the tunnel port, with the TAP's MAC (the wan's) both ways. */
+static struct rte_mbuf *
+loop_frame(uint16_t sport, const uint8_t *p, size_t n)
+{
+	return wan_frame(wan_mac(), WAN_ADDR, sport, p, n);
+}
+
+/* As loop_frame() with 4 bytes of IPv4 options (NOPs): the payload does not start at a fixed
+ * offset. */
+static struct rte_mbuf *
+loop_frame_opts(uint16_t sport, const uint8_t *p, size_t n)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rig.dp.pool);
+	uint8_t *f = m == NULL ? NULL : (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(OUTER + 4 + n));
+	uint8_t *ip;
+
+	if (f == NULL)
+		die("mbuf");
+	ip = f + ETH;
+	memcpy(f, wan_mac(), 6);
+	memcpy(f + 6, wan_mac(), 6);
+	store_be16(f + 12, RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, 32);
+	ip[0] = 0x46;
+	store_be16(ip + 2, (uint16_t)(32 + n));
+	ip[8] = 64;
+	ip[9] = INET_PROTO_UDP;
+	store_be32(ip + 12, WAN_ADDR);
+	store_be32(ip + 16, WAN_ADDR);
+	memset(ip + 20, 1, 4);
+	store_be16(ip + 10, fold(sum16(ip, 24, 0)));
+	store_be16(ip + 24, sport);
+	store_be16(ip + 26, TPORT);
+	store_be16(ip + 28, (uint16_t)(8 + n));
+	memcpy(ip + 32, p, n);
+	return m;
+}
+
+/* The IPv4 header checksum of a frame again, after a test changed the header. */
+static struct rte_mbuf *
+ip_fix(struct rte_mbuf *m)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH);
+
+	store_be16(ip + 10, 0);
+	store_be16(ip + 10, fold(sum16(ip, (size_t)(ip[0] & 0xf) * 4, 0)));
+	return m;
+}
+
+/* A frame made by wan_fill, sent elsewhere: Ethernet and IPv4 destination, UDP port. */
+static struct rte_mbuf *
+retarget(struct rte_mbuf *m, const uint8_t dmac[6], uint32_t dst, uint16_t dport)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memcpy(f, dmac, 6);
+	store_be32(f + ETH + 16, dst);
+	store_be16(f + ETH + 22, dport);
+	return ip_fix(m);
+}
+
+static void
+mirror_one(struct rte_mbuf *m)
+{
+	worker_mirror_frames(rig.w, &m, 1);
+}
+
+/* One frame into the mirror: dropped as drop_loop, nothing sent anywhere. */
+static bool
+loop_dropped(struct rte_mbuf *m)
+{
+	uint64_t d0 = rig.w->c[DP_C_drop_loop];
+	bool ok;
+
+	mirror_one(m);
+	ok = rig.w->c[DP_C_drop_loop] == d0 + 1 && qn(DP_OVERLAY) + qn(DP_WAN) + qn(DP_MIRROR) == 0;
+	q_clear();
+	return ok;
+}
+
+/* A host-loop frame on the mirror queue: outer headers to ourselves, sealed part == the
+ * reference's under p's outbound keys with message ID id over inner[0..ilen). */
+static void
+check_loop_frame(const uint8_t *f, uint16_t flen, const struct peer *p, uint32_t id,
+		 const uint8_t *inner, size_t ilen)
+{
+	uint8_t want[FRAME_MAX];
+	size_t n = 0;
+
+	check_outer_to(f, flen, wan_mac(), WAN_ADDR, LOOP_PORT);
+	CHECK(memcmp(f + 6, wan_mac(), 6) == 0);
+	CHECK(flen == OUTER + pkt_sealed_len(ilen));
+	if (flen != OUTER + pkt_sealed_len(ilen))
+		return;
+	CHECK(pkt_seal_udp(ref, &p->kout, p->spi_out, id, f + flen - WIRE_TRAILER_LEN, inner, ilen,
+			   want, sizeof(want), &n) == 0);
+	CHECK(n == (size_t)(flen - OUTER) && memcmp(f + OUTER, want, n) == 0);
+}
+
+/* One burst of N_LOOP overlay packets, each to lp (a host-loop SA whose last message ID was
+ * id0) or np at random, so runs on either SA alternate: lp's in order on the mirror queue,
+ * np's on the wan queue. Returns how many went to lp; *bytes the inner bytes of all. */
+static unsigned
+loop_burst(const struct peer *lp, const struct peer *np, uint32_t id0, uint64_t *bytes)
+{
+	static struct encap_in lin[N_LOOP];
+	struct rte_mbuf *m[N_LOOP];
+	uint8_t got[FRAME_MAX];
+	unsigned nl = 0, li = 0, wi = 0;
+	uint16_t flen;
+
+	*bytes = 0;
+	for (unsigned i = 0; i < N_LOOP; i++) {
+		struct encap_in *in = &lin[i];
+		uint8_t fr[FRAME_MAX];
+
+		in->peer = (uint8_t)(rng() % 2); /* 0: lp, the host loop; 1: np, the wan */
+		in->len = (uint16_t)(20 + rng() % (OVL_MTU - 20 + 1));
+		inner_ip(in->pkt, in->len, OVL_ADDR, rig.peer[in->peer].addr);
+		nl += in->peer == 0;
+		*bytes += in->len;
+		m[i] = mbuf_of(fr, ovl_frame(fr, in->pkt, in->len, RTE_ETHER_TYPE_IPV4));
+	}
+	encap_frames(rig.w, m, N_LOOP);
+	encap_drain(rig.w, true);
+	CHECK(qn(DP_MIRROR) == nl);
+	CHECK(qn(DP_WAN) == N_LOOP - nl);
+	CHECK(qn(DP_OVERLAY) == 0);
+	for (unsigned i = 0; i < N_LOOP; i++) {
+		const struct encap_in *in = &lin[i];
+		const uint8_t *f;
+
+		if (in->peer == 0 && li < qn(DP_MIRROR)) {
+			f = qf(DP_MIRROR, li++, &flen);
+			CHECK(flen >= OUTER + 8 && load_be32(f + OUTER) == lp->spi_out &&
+			      load_be32(f + OUTER + 4) == id0 + li);
+			check_loop_frame(f, flen, lp, id0 + li, in->pkt, in->len);
+		} else if (in->peer == 1 && wi < qn(DP_WAN)) {
+			f = qf(DP_WAN, wi++, &flen);
+			check_outer(f, flen, np);
+			CHECK(open_out(f, flen, np, got) == in->len &&
+			      memcmp(got, in->pkt, in->len) == 0);
+		}
+	}
+	q_clear();
+	return nl;
+}
+
+static void
+test_loop_out(void)
+{
+	struct peer *lp = &rig.peer[0];
+	struct sa *sa = sa_table_by_spi(rig.dp.sas, lp->spi_in);
+	uint8_t inner[60];
+	unsigned nl;
+	uint64_t bytes;
+	uint32_t id0;
+	uint16_t flen;
+
+	begin("13c. host loop out: an SA to our own address seals into the mirror, == reference");
+	ASSERT_TRUE(sa != NULL);
+	if (sa == NULL) {
+		end();
+		return;
+	}
+	/* nothing is known of our own address as a neighbour: a lookup would drop the packets */
+	ASSERT_TRUE(!neigh_forget(rig.dp.neigh, WAN_ADDR));
+	ASSERT_INT_EQ(sa_table_set_endpoint(rig.dp.sas, lp->spi_in, WAN_ADDR, LOOP_PORT), 0);
+	id0 = sa->msgid_out;
+	nl = loop_burst(lp, &rig.peer[1], id0, &bytes);
+
+	/* a dummy (keepalive) on it goes the same way */
+	encap_dummies(rig.w, &lp->spi_in, 1);
+	encap_drain(rig.w, true);
+	ASSERT_INT_EQ(qn(DP_MIRROR), 1);
+	ASSERT_INT_EQ(qn(DP_WAN), 0);
+	if (qn(DP_MIRROR) == 1) {
+		const uint8_t *f = qf(DP_MIRROR, 0, &flen);
+
+		check_loop_frame(f, flen, lp, id0 + nl + 1, NULL, 0);
+	}
+	q_clear();
+
+	/* while the wan's address is unknown (0), an endpoint of 0 is not the host loop */
+	view_wan_addr(0);
+	ASSERT_INT_EQ(sa_table_set_endpoint(rig.dp.sas, lp->spi_in, 0, LOOP_PORT), 0);
+	inner_ip(inner, sizeof(inner), OVL_ADDR, lp->addr);
+	encap_one(inner, sizeof(inner));
+	ASSERT_INT_EQ(qn(DP_MIRROR) + qn(DP_WAN), 0);
+	ASSERT_INT_EQ(dc(DP_C_drop_no_route), 1);
+	view_wan_addr(WAN_ADDR);
+	ASSERT_INT_EQ(sa_table_set_endpoint(rig.dp.sas, lp->spi_in, lp->ep, lp->port), 0);
+
+	printf("# %u packets, %u to the host-loop SA\n", N_LOOP, nl);
+	ASSERT_INT_EQ(dc(DP_C_encap), N_LOOP + 1);
+	ASSERT_INT_EQ(dc(DP_C_loop_out), nl + 1);
+	ASSERT_INT_EQ(dc(DP_C_encap_bytes), bytes);
+	ASSERT_INT_EQ(dc(DP_C_dummy_out), 1);
+	ASSERT_INT_EQ(others_moved(BIT(DP_C_encap) | BIT(DP_C_loop_out) | BIT(DP_C_encap_bytes) |
+				   BIT(DP_C_dummy_out) | BIT(DP_C_drop_no_route)),
+		      0);
+	end();
+}
+
+/* The host stack's own traffic as the mirror sees it: ARP for a peer's endpoint, a control
+ * packet (SPI 0) to it, TCP to a server, a UDP datagram with a non-zero first word to the
+ * peer's tunnel port; none of it to our own address. */
+static struct rte_mbuf *
+host_frame(unsigned kind, const struct peer *q)
+{
+	uint8_t b[120];
+	struct rte_mbuf *m;
+
+	rng_fill(b, sizeof(b));
+	switch (kind) {
+	case 0:
+		memset(b, 0, 42);
+		memset(b, 0xff, 6);
+		memcpy(b + 6, wan_mac(), 6);
+		store_be16(b + 12, RTE_ETHER_TYPE_ARP);
+		store_be16(b + 14, 1);
+		store_be16(b + 16, RTE_ETHER_TYPE_IPV4);
+		b[18] = 6;
+		b[19] = 4;
+		store_be16(b + 20, 1);
+		memcpy(b + 22, wan_mac(), 6);
+		store_be32(b + 28, WAN_ADDR);
+		store_be32(b + 38, q->ep);
+		return mbuf_of(b, 42);
+	case 1:
+		store_be32(b, WIRE_SPI_CONTROL);
+		return retarget(loop_frame(TPORT, b, 64), q->mac, q->ep, q->port);
+	case 2:
+		m = retarget(loop_frame(40000, b, 100), q->mac, WAN_ADDR + 200, 443);
+		rte_pktmbuf_mtod(m, uint8_t *)[ETH + 9] = INET_PROTO_TCP;
+		return ip_fix(m);
+	default:
+		store_be32(b, q->spi_out);
+		return retarget(loop_frame(TPORT, b, sizeof(b)), q->mac, q->ep, q->port);
+	}
+}
+
+/* A packet to p, whose endpoint is our own address:LOOP_PORT, goes into the mirror there. */
+static void
+loop_reply(const struct peer *p)
+{
+	uint8_t inner[80], got[FRAME_MAX];
+	const uint8_t *f;
+	uint16_t flen;
+
+	inner_ip(inner, sizeof(inner), OVL_ADDR, p->addr);
+	encap_one(inner, sizeof(inner));
+	CHECK(qn(DP_MIRROR) == 1 && qn(DP_WAN) == 0);
+	if (qn(DP_MIRROR) == 1) {
+		f = qf(DP_MIRROR, 0, &flen);
+		check_outer_to(f, flen, wan_mac(), WAN_ADDR, LOOP_PORT);
+		CHECK(open_out(f, flen, p, got) == sizeof(inner) &&
+		      memcmp(got, inner, sizeof(inner)) == 0);
+	}
+	q_clear();
+}
+
+static void
+test_loop_in(void)
+{
+	/* L: host loop (the one at 3 with IPv4 options), H: the host stack's own traffic */
+	static const char order[] = "LHLLHLHLHL";
+	static uint8_t inner[sizeof(order)][OVL_MTU], kept[sizeof(order)][FRAME_MAX];
+	struct peer *p = &rig.peer[0], *q = &rig.peer[1];
+	struct rte_mbuf *m[sizeof(order)];
+	uint16_t ilen[sizeof(order)], klen[sizeof(order)], flen;
+	unsigned nl = 0, nh = 0;
+	uint8_t s[FRAME_MAX];
+	uint64_t bytes = 0;
+	uint32_t a;
+	uint16_t port;
+	const uint8_t *f;
+
+	begin("13d. host loop in: tunnel data to our own address from the mirror is opened; the "
+	      "rest goes to the wan unchanged");
+	for (unsigned i = 0; i < sizeof(order) - 1; i++) {
+		if (order[i] == 'L') {
+			size_t n;
+
+			ilen[nl] = (uint16_t)(20 + rng() % (OVL_MTU - 20 + 1));
+			inner_ip(inner[nl], ilen[nl], p->addr, OVL_ADDR);
+			n = seal(&p->kin, p->spi_in, p->next_in++, inner[nl], ilen[nl], s);
+			m[i] = i == 3 ? loop_frame_opts(LOOP_PORT, s, n)
+				      : loop_frame(LOOP_PORT, s, n);
+			bytes += ilen[nl++];
+		} else {
+			m[i] = host_frame(nh, q);
+			klen[nh] = m[i]->data_len;
+			memcpy(kept[nh++], rte_pktmbuf_mtod(m[i], uint8_t *), m[i]->data_len);
+		}
+	}
+	worker_mirror_frames(rig.w, m, nl + nh);
+	ASSERT_INT_EQ(qn(DP_OVERLAY), nl);
+	ASSERT_INT_EQ(qn(DP_WAN), nh);
+	ASSERT_INT_EQ(qn(DP_MIRROR), 0);
+	for (unsigned i = 0; i < MIN(nl, qn(DP_OVERLAY)); i++) {
+		f = qf(DP_OVERLAY, i, &flen);
+		check_delivered(f, flen, inner[i], ilen[i], rig.dp.mac[DP_OVERLAY].addr_bytes);
+	}
+	for (unsigned i = 0; i < MIN(nh, qn(DP_WAN)); i++) {
+		f = qf(DP_WAN, i, &flen);
+		CHECK(flen == klen[i] && memcmp(f, kept[i], klen[i]) == 0);
+	}
+	q_clear();
+	/* the endpoint follows to the control process's socket: our own address */
+	sa_ep(p, &a, &port);
+	ASSERT_INT_EQ(a, WAN_ADDR);
+	ASSERT_INT_EQ(port, LOOP_PORT);
+	ASSERT_INT_EQ(dc(DP_C_endpoint_moves), 1);
+
+	loop_reply(p);
+	ASSERT_INT_EQ(sa_table_set_endpoint(rig.dp.sas, p->spi_in, p->ep, p->port), 0);
+
+	ASSERT_INT_EQ(dc(DP_C_loop_in), nl);
+	ASSERT_INT_EQ(dc(DP_C_decap), nl);
+	ASSERT_INT_EQ(dc(DP_C_decap_bytes), bytes);
+	ASSERT_INT_EQ(dc(DP_C_punt_out), nh);
+	ASSERT_INT_EQ(dc(DP_C_loop_out), 1);
+	ASSERT_INT_EQ(others_moved(BIT(DP_C_loop_in) | BIT(DP_C_decap) | BIT(DP_C_decap_bytes) |
+				   BIT(DP_C_punt_out) | BIT(DP_C_endpoint_moves) |
+				   BIT(DP_C_loop_out) | BIT(DP_C_encap) | BIT(DP_C_encap_bytes)),
+		      0);
+	end();
+}
+
+/* A host-loop frame with one header field changed: 0 the protocol, 1 a fragment, 2 IHL 4,
+ * 3 a UDP length past the packet. */
+static struct rte_mbuf *
+loop_bad(unsigned kind, const uint8_t *s, size_t n)
+{
+	struct rte_mbuf *m = loop_frame(LOOP_PORT, s, n);
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, ETH);
+
+	switch (kind) {
+	case 0:
+		ip[9] = INET_PROTO_TCP;
+		break;
+	case 1:
+		ip[6] = 0x20; /* more fragments */
+		break;
+	case 2:
+		ip[0] = 0x44;
+		break;
+	default:
+		store_be16(ip + 24, (uint16_t)(8 + n + 1));
+		break;
+	}
+	return ip_fix(m);
+}
+
+/* Frames into the mirror to our own address that are not tunnel data, each built around an
+ * authentic sealed packet s[0..n) (or a control packet ctl): each dropped as drop_loop.
+ * Returns how many were sent. */
+static unsigned
+loop_not_data(const uint8_t *s, size_t n, const uint8_t *ctl, size_t cn)
+{
+	struct rte_mbuf *m, *tail;
+
+	CHECK(loop_dropped(loop_frame(LOOP_PORT, ctl, cn))); /* SPI 0 */
+	CHECK(loop_dropped(retarget(loop_frame(LOOP_PORT, s, n), wan_mac(), WAN_ADDR, TPORT + 1)));
+	CHECK(loop_dropped(loop_frame(LOOP_PORT, s, 3))); /* no room for an SPI */
+	for (unsigned k = 0; k < 4; k++)
+		CHECK(loop_dropped(loop_bad(k, s, n)));
+	/* a chained mbuf (never from the TAP at our MTU): dropped, not looked into */
+	m = loop_frame(LOOP_PORT, s, n);
+	tail = rte_pktmbuf_alloc(rig.dp.pool);
+	if (tail == NULL || rte_pktmbuf_append(tail, 8) == NULL || rte_pktmbuf_chain(m, tail) != 0)
+		die("chain");
+	CHECK(loop_dropped(m));
+	return 3 + 4 + 1;
+}
+
+/* Not IPv4 to us after all, so to the wan as before: an IPv6 frame with our address where an
+ * IPv4 destination would be, and (the wan's address unknown) a frame to 0.0.0.0. */
+static void
+loop_not_ours(const uint8_t *ctl, size_t cn)
+{
+	struct rte_mbuf *m = loop_frame(LOOP_PORT, ctl, cn);
+
+	store_be16(rte_pktmbuf_mtod_offset(m, uint8_t *, 12), 0x86dd);
+	mirror_one(m);
+	CHECK(qn(DP_WAN) == 1);
+	q_clear();
+	view_wan_addr(0);
+	mirror_one(retarget(loop_frame(LOOP_PORT, ctl, cn), wan_mac(), 0, TPORT));
+	view_wan_addr(WAN_ADDR);
+	CHECK(qn(DP_WAN) == 1 && qn(DP_OVERLAY) + qn(DP_MIRROR) == 0);
+	q_clear();
+}
+
+static void
+test_loop_drops(void)
+{
+	struct peer *p = &rig.peer[0];
+	uint8_t inner[64], s[FRAME_MAX], ctl[48];
+	unsigned drops;
+	uint32_t a;
+	uint16_t port;
+	size_t n;
+
+	begin("13e. host loop: to our own address but not tunnel data, dropped and counted, "
+	      "never sent to the wan; forgeries opened and dropped as from the wan");
+	inner_ip(inner, sizeof(inner), p->addr, OVL_ADDR);
+	n = seal(&p->kin, p->spi_in, p->next_in++, inner, sizeof(inner), s);
+	rng_fill(ctl, sizeof(ctl));
+	store_be32(ctl, WIRE_SPI_CONTROL);
+	drops = loop_not_data(s, n, ctl, sizeof(ctl));
+	ASSERT_INT_EQ(dc(DP_C_drop_loop), drops);
+
+	/* through decap like wan traffic: unknown SPI, bad MAC, a replay; only the authentic
+	 * packet moves the endpoint */
+	n = seal(&p->kin, 0x7e7e7e7e, p->next_in++, inner, sizeof(inner), s);
+	mirror_one(loop_frame(LOOP_PORT, s, n));
+	ASSERT_INT_EQ(dc(DP_C_drop_unknown_spi), 1);
+	n = seal(&p->kin, p->spi_in, p->next_in++, inner, sizeof(inner), s);
+	s[n - 1] ^= 1;
+	mirror_one(loop_frame(LOOP_PORT, s, n));
+	ASSERT_INT_EQ(dc(DP_C_drop_mac), 1);
+	ASSERT_INT_EQ(qn(DP_OVERLAY) + qn(DP_WAN) + qn(DP_MIRROR), 0);
+	sa_ep(p, &a, &port);
+	ASSERT_INT_EQ(a, p->ep);
+	ASSERT_INT_EQ(port, p->port);
+	s[n - 1] ^= 1;
+	mirror_one(loop_frame(LOOP_PORT + 1, s, n));
+	ASSERT_INT_EQ(qn(DP_OVERLAY), 1);
+	q_clear();
+	mirror_one(loop_frame(LOOP_PORT + 1, s, n));
+	ASSERT_INT_EQ(dc(DP_C_drop_replay), 1);
+	ASSERT_INT_EQ(qn(DP_OVERLAY) + qn(DP_WAN) + qn(DP_MIRROR), 0);
+	sa_ep(p, &a, &port);
+	ASSERT_INT_EQ(a, WAN_ADDR);
+	ASSERT_INT_EQ(port, LOOP_PORT + 1);
+	ASSERT_INT_EQ(sa_table_set_endpoint(rig.dp.sas, p->spi_in, p->ep, p->port), 0);
+
+	loop_not_ours(ctl, sizeof(ctl));
+
+	ASSERT_INT_EQ(dc(DP_C_drop_loop), drops);
+	ASSERT_INT_EQ(dc(DP_C_loop_in), 4);
+	ASSERT_INT_EQ(dc(DP_C_decap), 1);
+	ASSERT_INT_EQ(dc(DP_C_endpoint_moves), 1);
+	ASSERT_INT_EQ(dc(DP_C_punt_out), 2);
+	ASSERT_INT_EQ(others_moved(BIT(DP_C_drop_loop) | BIT(DP_C_loop_in) |
+				   BIT(DP_C_drop_unknown_spi) | BIT(DP_C_drop_mac) |
+				   BIT(DP_C_drop_replay) | BIT(DP_C_decap) | BIT(DP_C_decap_bytes) |
+				   BIT(DP_C_endpoint_moves) | BIT(DP_C_punt_out)),
+		      0);
+	end();
+}
+
 /* --- 14. churn: the worker on lcore 1, the SA table changing under it --- */
 
 struct tmpl {
@@ -1877,6 +2361,9 @@ run_backend(enum cb_backend b, const char *name)
 	test_mss();
 	test_ovl_drops();
 	test_dummy();
+	test_loop_out();
+	test_loop_in();
+	test_loop_drops();
 	test_churn();
 	rig_free();
 }

@@ -13,11 +13,21 @@
   dpnet.py tamper IFACE HEX MSGID BIT        the frame with a fresh message ID and bit BIT of the
                                              sealed part (from the SPI on) flipped, sent
   dpnet.py telemetry SOCKET COMMAND          print the JSON answer of a DPDK telemetry command
+  dpnet.py loop-relay IFACE ADDR LOOPPORT RELAYPORT PEER PEERPORT TUNPORT SECONDS
+                                             a relay in miniature for the host loop (see
+                                             loop_relay); prints "ready", at exit "out N in M"
+  dpnet.py loop-send IFACE ADDR SPORT DPORT HEX  one frame from ADDR:SPORT to ADDR:DPORT carrying
+                                             HEX, written into IFACE (as the control process would)
+  dpnet.py own-count IFACE ADDR SECONDS      count frames on IFACE from ADDR to ADDR (IPv4) and
+                                             ARP from ADDR for ADDR until SECONDS pass or SIGTERM;
+                                             print "ready", then the count
 Only standard library; every operation is bounded in time.
 """
 import hashlib
 import json
 import random
+import select
+import signal
 import socket
 import struct
 import sys
@@ -124,6 +134,84 @@ def telemetry(path, cmd):
     print(s.recv(65536).decode())
 
 
+def ip_sum(h):
+    s = sum(struct.unpack("!10H", h))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def iface_mac(iface):
+    with open("/sys/class/net/%s/address" % iface) as f:
+        return bytes.fromhex(f.read().strip().replace(":", ""))
+
+
+def loop_frame(mac, addr, sport, dport, payload, ipid):
+    """Ethernet/IPv4/UDP from addr:sport to addr:dport, to and from mac (UDP checksum 0)."""
+    a = socket.inet_aton(addr)
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(payload), ipid & 0xFFFF, 0,
+                               64, 17, 0, a, a))
+    ip[10:12] = struct.pack("!H", ip_sum(bytes(ip)))
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    return mac + mac + b"\x08\x00" + bytes(ip) + udp + payload
+
+
+def loop_relay(iface, addr, loop_port, relay_port, peer, peer_port, tun_port, secs):
+    """The host loop's far side, as the control process does it for a relay over TCP.
+
+    Out: the data plane seals a host-loop SA's packets to addr:loop_port, our own address, and
+    the kernel delivers them here; they go on to peer:peer_port (the other data plane's tunnel
+    port) from addr:relay_port, over plain UDP instead of a relay's TCP connection.
+    In: what the peer sends to addr:relay_port arrives here through the data plane's exception
+    path; it goes back into the data plane as a frame written into the mirror TAP (iface) from
+    addr:loop_port to addr:tun_port, which the data plane opens as tunnel data.
+    """
+    out_s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out_s.bind((addr, loop_port))
+    in_s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    in_s.bind((addr, relay_port))
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    raw.bind((iface, 0))
+    mac = iface_mac(iface)
+    n = [0, 0]
+    end = time.time() + secs
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)
+    try:
+        while time.time() < end:
+            r, _, _ = select.select([out_s, in_s], [], [], 0.1)
+            if out_s in r:
+                in_s.sendto(out_s.recv(65536), (peer, peer_port))
+                n[0] += 1
+            if in_s in r:
+                raw.send(loop_frame(mac, addr, loop_port, tun_port, in_s.recv(65536), n[1]))
+                n[1] += 1
+    finally:
+        print("out", n[0], "in", n[1], flush=True)
+
+
+def own_count(iface, addr, secs):
+    a = socket.inet_aton(addr)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((iface, 0))
+    n = 0
+    end = time.time() + secs
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)
+    try:
+        while time.time() < end:
+            s.settimeout(max(0.05, end - time.time()))
+            try:
+                f = s.recv(4096)
+            except socket.timeout:
+                break
+            ip = f[12:14] == b"\x08\x00" and len(f) >= 34 and f[26:30] == a and f[30:34] == a
+            arp = f[12:14] == b"\x08\x06" and len(f) >= 42 and f[28:32] == a and f[38:42] == a
+            n += ip or arp
+    finally:
+        print(n, flush=True)
+
+
 def main(a):
     op = a[0]
     if op == "tcp-serve":
@@ -156,6 +244,13 @@ def main(a):
         inject(a[1], bytes(f))
     elif op == "telemetry":
         telemetry(a[1], a[2])
+    elif op == "loop-relay":
+        loop_relay(a[1], a[2], int(a[3]), int(a[4]), a[5], int(a[6]), int(a[7]), float(a[8]))
+    elif op == "loop-send":
+        f = loop_frame(iface_mac(a[1]), a[2], int(a[3]), int(a[4]), bytes.fromhex(a[5]), 1)
+        inject(a[1], f)
+    elif op == "own-count":
+        own_count(a[1], a[2], float(a[3]))
     else:
         sys.exit("unknown operation " + op)
 

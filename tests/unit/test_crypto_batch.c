@@ -55,7 +55,7 @@ make_case(struct crypto *c, struct cb_ctx *ctx, unsigned i, size_t n)
 	store_be32(t->buf, t->spi);
 	store_be32(t->buf + 4, t->id);
 	memcpy(t->buf + 8, t->payload, n);
-	pkts[i] = (struct cb_pkt){t->buf, (uint32_t)(8 + n), BUF, &t->keys, 99, NULL};
+	pkts[i] = (struct cb_pkt){t->buf, (uint32_t)(8 + n), BUF, &t->keys, 99, NULL, 0};
 	return 0;
 }
 
@@ -64,7 +64,7 @@ static void
 load_sealed(unsigned i)
 {
 	memcpy(tc[i].buf, tc[i].ref, tc[i].reflen);
-	pkts[i] = (struct cb_pkt){tc[i].buf, (uint32_t)tc[i].reflen, BUF, &tc[i].keys, 99, NULL};
+	pkts[i] = (struct cb_pkt){tc[i].buf, (uint32_t)tc[i].reflen, BUF, &tc[i].keys, 99, NULL, 0};
 }
 
 static size_t
@@ -255,7 +255,7 @@ test_bad_padding(struct crypto *c, struct cb_ctx *ctx, const char *name)
 }
 
 /* One round of the async seal: 64 cases (one with message ID 0) enqueued in random chunks,
- * dequeued as they finish; returns mismatches (order, bytes, status). */
+ * dequeued as they finish; returns mismatches (order, user and tag, bytes, status). */
 static int
 async_round(struct crypto *c, struct cb_ctx *ctx, unsigned *held_max)
 {
@@ -267,6 +267,7 @@ async_round(struct crypto *c, struct cb_ctx *ctx, unsigned *held_max)
 		if (make_case(c, ctx, i, rand_size()) != 0)
 			return -1;
 		pkts[i].user = &tc[i];
+		pkts[i].tag = 0x7a900000u + i;
 	}
 	store_be32(tc[bad_i].buf + 4, 0);
 	while (got < CB_BURST_MAX) {
@@ -279,7 +280,7 @@ async_round(struct crypto *c, struct cb_ctx *ctx, unsigned *held_max)
 		for (unsigned j = 0; j < n; j++, got++) {
 			const struct tcase *t = &tc[got];
 
-			bad += out[j].user != t;
+			bad += out[j].user != t || out[j].tag != 0x7a900000u + got;
 			if (got == bad_i)
 				bad += out[j].status != E_MSGID;
 			else

@@ -79,7 +79,8 @@ set_pkts(struct bench *b, unsigned burst, int sealed)
 		b->pkts[i] = (struct cb_pkt){
 			b->buf[j], sealed ? b->sealed_len[j] : (uint32_t)(8 + b->size[j]),
 			BUFSZ,	   &b->keys,
-			0,	   NULL};
+			0,	   NULL,
+			0};
 	}
 }
 

@@ -240,7 +240,8 @@ decap_frame(struct rig *r, struct rte_mbuf *m, size_t ilen)
 	store_be32(udp + 12, r->next_id++);
 	inner_packet(udp + 16, ilen, PEER_OVL, OVL_ADDR);
 	m->data_len = m->pkt_len = (uint16_t)(42 + sealed);
-	return (struct cb_pkt){udp + 8, (uint32_t)(8 + ilen), (uint32_t)sealed, &r->gen_keys, 0, m};
+	return (struct cb_pkt){udp + 8, (uint32_t)(8 + ilen), (uint32_t)sealed, &r->gen_keys, 0, m,
+			       0};
 }
 
 /* Tops the worker's input ring up to DEPTH packets (not timed). */
