@@ -42,7 +42,8 @@ struct ctl {
 	uint8_t disco_key[MSG_DISCO_KEY_LEN];
 	uint16_t disco_ports[MSG_DISCO_PORTS_MAX];
 	uint8_t n_disco_ports;
-	bool overlay_ok; /* buri0 configured for the current address */
+	bool overlay_ok;  /* buri0 configured for the current address */
+	uint8_t nat_seen; /* the last discovery's NAT_* (logged when it changes) */
 	struct loop_timer overlay_t;
 	struct loop_timer disco_t; /* discovery again every DISCO_EVERY_MS */
 };

@@ -25,6 +25,7 @@
 enum {
 	OVERLAY_RETRY_MS = 1000,
 	DISCO_EVERY_MS = 300000,
+	DISCO_BLOCKED_MS = 20000, /* UDP blocked: try again this soon, to leave the relay early */
 	STOP_MS = 2500,
 };
 
@@ -121,11 +122,15 @@ on_disco_done(void *arg, const struct disco_result *r)
 	struct ctl *c = arg;
 	struct msg m = {.type = MSG_ENDPOINTS};
 
-	log_info("NAT: %s (%u of %u discovery ports answered; public " IP4_FMT ":%u)",
-		 nat[r->nat <= NAT_UDP_BLOCKED ? r->nat : 0], r->replies, r->ports,
-		 IP4_ARG(r->pub_addr), r->pub_port);
-	if (r->nat == NAT_UDP_BLOCKED)
+	log_msg(r->nat != c->nat_seen ? LOG_LVL_INFO : LOG_LVL_DEBUG,
+		"NAT: %s (%u of %u discovery ports answered; public " IP4_FMT ":%u)",
+		nat[r->nat <= NAT_UDP_BLOCKED ? r->nat : 0], r->replies, r->ports,
+		IP4_ARG(r->pub_addr), r->pub_port);
+	c->nat_seen = r->nat;
+	if (r->nat == NAT_UDP_BLOCKED) {
 		relay_over_tcp(c);
+		loop_timer_in(c->l, &c->disco_t, DISCO_BLOCKED_MS);
+	}
 	m.u.endpoints.nat = r->nat;
 	m.u.endpoints.n = r->n;
 	memcpy(m.u.endpoints.cand, r->cand, r->n * sizeof(r->cand[0]));
@@ -134,7 +139,8 @@ on_disco_done(void *arg, const struct disco_result *r)
 }
 
 /* A discovery run with the session's key and ports; again every DISCO_EVERY_MS (a NAT's
- * mapping or the node's addresses may change while the session lasts). */
+ * mapping or the node's addresses may change while the session lasts), or DISCO_BLOCKED_MS
+ * while UDP is blocked (once it passes, ENDPOINTS gives the peers candidates to punch). */
 static void
 start_disco(struct ctl *c)
 {

@@ -22,12 +22,16 @@
 stack_init() {
 	sbuild=$1
 	sdir=$(mktemp -d /tmp/buri-stack.XXXXXX)
+	ssfx=$$ # data plane prefixes name shared memory (/dev/shm): unique per run
 	chmod 755 "$sdir"
 	spids=""
 	shuge_added=0
 	snodes=""
 	stack_hugepages 384
 }
+
+# The data plane prefix of node name (its shared memory and telemetry socket are named by it).
+stack_prefix() { echo "$1-$ssfx"; }
 
 stack_hugepages() { # pages: make sure this many 2 MiB pages are free
 	local free cur add
@@ -134,7 +138,7 @@ stack_dp_conf() { # name wan
 	local lc
 	eval "lc=\${stack_lcores_$1:-main = 0; workers = [1];}"
 	cat >"$sdir/$1.dp.cfg" <<CFG
-eal = { file_prefix = "$1"; memory = "hugepages"; args = ["--log-level=*:error"]; };
+eal = { file_prefix = "$(stack_prefix "$1")"; memory = "hugepages"; args = ["--log-level=*:error"]; };
 lcores = { $lc };
 wan = { device = "net_af_packet0,iface=$2"; mirror = "buriwan0"; mtu = 1500; };
 overlay = { iface = "buri0"; };
@@ -149,7 +153,7 @@ stack_ctl_conf() { # name
 	cat >"$sdir/$1.ctl.cfg" <<CFG
 mediator = { host = "$med_addr"; port = 7770; tls_port = 7771; key = "$med_pub"; };
 node = { key = "$sdir/$1/node.key"; state = "$sdir/$1/node.state"; nick = "$1"; };
-dataplane = { prefix = "$1"; overlay_iface = "buri0"; };
+dataplane = { prefix = "$(stack_prefix "$1")"; overlay_iface = "buri0"; };
 tunnel = { port = 7777; ${stack_tunnel_extra:-} };
 control = { socket = "$sdir/$1/control.sock"; };
 log = { level = "${stack_ctl_log:-info}"; };
@@ -164,7 +168,8 @@ stack_dp_start() { # name
 		>>"$sdir/$1.dp.out" 2>>"$sdir/$1.dp.log" &
 	eval "dp_$1=$!"
 	spid_add $!
-	swait 150 sh -c "[ -e /dev/shm/buri-$1-dpif ] && ip netns exec $ns ip link show buriwan0"
+	swait 150 sh -c "[ -e /dev/shm/buri-$(stack_prefix "$1")-dpif ] &&
+		ip netns exec $ns ip link show buriwan0"
 }
 
 stack_ctl_start() { # name

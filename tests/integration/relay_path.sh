@@ -4,6 +4,11 @@
 # network namespaces. The "internet" bridge drops UDP between the two NATs' public addresses
 # while "blocked" (traffic to the mediator and the relay passes), so hole punching fails.
 #
+# Then a second pair, gamma and delta, with all UDP blocked at gamma's router (as NAT type e):
+# gamma reaches the relay over TCP and the two ping through it; once the router lets UDP
+# pass, gamma's next discovery (every 20 s while blocked) reports endpoints, and the tunnel
+# moves to the direct path within 60 s with at most 1 % loss at 10 packets/s.
+#
 # Checks: with the direct path blocked the nodes still ping each other through the relay
 # (first reply within 5 s of the join) and `buri peers` says relayed and why; unblocked
 # during a steady 10 packets/s ping, the tunnel moves to the direct path within 60 s with at
@@ -31,7 +36,7 @@ lab_init
 stack_init "$build"
 lab_public med 198.51.100.1
 lab_public rly 198.51.100.2
-lab_nodes_behind_nats c alpha beta
+lab_nodes_behind_nats c alpha beta gamma delta
 inns() { ip netns exec "$(lab_ns "$1")" "${@:2}"; }
 # UDP between the two NATs' public addresses (198.51.100.11 and .12) dropped on the bridge.
 block() {
@@ -47,10 +52,24 @@ NFT
 }
 unblock() { inns inet nft delete table bridge direct; }
 
+# All UDP through gamma's router (nat3) dropped, as type e does.
+udp_off() {
+	inns nat3 nft -f - <<NFT
+table ip udpoff {
+	chain fwd_udp {
+		type filter hook forward priority -10; policy accept;
+		meta l4proto udp drop
+	}
+}
+NFT
+}
+udp_on() { inns nat3 nft delete table ip udpoff; }
+
 block || bail "the bridge filter"
+udp_off || bail "gamma's router without UDP"
 stack_relay "$(lab_ns rly)" 198.51.100.2 || bail "relay up" "$sdir/relay.log"
 stack_mediator "$(lab_ns med)" 198.51.100.1 || bail "mediator up" "$sdir/mediator.log"
-for node in alpha beta; do
+for node in alpha beta gamma delta; do
 	eval "a=\$lab_addr_$node g=\$lab_gw_$node"
 	stack_node "$node" "$(lab_ns "$node")" wan0 "$a" "$g" ||
 		bail "$node up" "$sdir/$node.dp.log" "$sdir/$node.ctl.log"
@@ -119,7 +138,42 @@ sleep 0.5
 fwd=$(sed -n 's/.* fwd_pkts \([0-9]*\) .*/\1/p' "$sdir/relay.log" | tail -1)
 [ "${fwd:-0}" -gt 0 ] && ok "the relay forwarded $fwd packets and counted them" ||
 	{ notok "relay counters"; diag "$sdir/relay.log"; }
-tail -3 "$sdir/relay.log" | sed 's/^/# relay: /'
+tail -1 "$sdir/relay.log" | sed 's/^/# relay: /'
+
+# --- UDP blocked at gamma's router: the relay over TCP, then direct once UDP passes ---
+blocked() { cli gamma --json status | grep -q '"type":"blocked"'; }
+swait 200 online gamma && swait 200 online delta && swait 100 blocked &&
+	cli delta create lan2 pw >/dev/null || bail "gamma and delta" "$sdir/gamma.ctl.log"
+ip_delta=$(stack_addr delta)
+gpeer() { cli gamma --json peers | python3 -c 'import json,sys
+p = json.load(sys.stdin)["peers"]
+print("%s %s|%s" % (p[0]["path"], p[0]["state"], p[0]["why"]) if len(p) == 1 else "none none|")'; }
+gpath_is() { [ "$(gpeer | cut -d' ' -f1)" = "$1" ]; }
+t0=$(date +%s%N)
+cli gamma join lan2 pw >/dev/null || bail "gamma joins" "$sdir/gamma.ctl.log"
+if inns gamma ping -q -c 1 -i 0.05 -w 15 "$ip_delta" >/dev/null 2>&1; then
+	ok "gamma (no UDP) pings delta through the relay over TCP, $((($(date +%s%N) - t0) / 1000000)) ms after the join"
+else
+	bail "gamma pings delta over TCP" "$sdir/gamma.ctl.log" "$sdir/delta.ctl.log"
+fi
+gpath_is relayed && ok "buri peers on gamma: relayed: $(gpeer | cut -d'|' -f2)" ||
+	notok "gamma's path: $(gpeer)"
+inns gamma ping -c 400 -i 0.1 -W 1 "$ip_delta" >"$sdir/tcp_up.ping" 2>&1 &
+pp=$!
+sleep 2
+udp_on
+t0=$(date +%s)
+if swait 600 gpath_is direct; then
+	ok "UDP allowed at gamma's router: direct after $(($(date +%s) - t0)) s"
+else
+	notok "direct within 60 s once UDP passes: $(gpeer)"
+	diag "$sdir/gamma.ctl.log" "$sdir/delta.ctl.log"
+fi
+wait $pp
+read -r tx rx <<<"$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$sdir/tcp_up.ping")"
+[ "${tx:-0}" -gt 0 ] && [ $((${rx:-0} * 100)) -ge $((${tx:-0} * 99)) ] &&
+	ok "loss at most 1 % from the relay over TCP to direct: $rx of $tx" ||
+	{ notok "loss from TCP relay to direct: ${rx:-0} of ${tx:-0}"; diag "$sdir/tcp_up.ping"; }
 if [ "$failed" -gt 0 ]; then
 	diag "$sdir/alpha.ctl.log" "$sdir/beta.ctl.log" "$sdir/relay.log"
 fi
