@@ -491,14 +491,19 @@ peer_one(void *arg, const struct tunnel_info *t)
 	struct ctl *c = ((struct ctl **)arg)[1];
 	const char *nick = netview_nick(&c->nv, t->peer);
 	char spi_in[12], spi_out[12], reason[160];
+	json_t *cands = json_array();
 
 	snprintf(spi_in, sizeof(spi_in), "%08x", t->spi_in);
 	snprintf(spi_out, sizeof(spi_out), "%08x", t->spi_out);
 	why(c, t, reason, sizeof(reason));
+	for (unsigned i = 0; i < t->ncand; i++)
+		json_array_append_new(cands, json_pack("{s:o, s:b}", "endpoint",
+						       ep_json(t->cand[i].addr, t->cand[i].port),
+						       "answered", t->cand[i].answered));
 	json_array_append_new(
 		list,
 		json_pack("{s:o, s:s, s:o, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:i, s:s, s:s, "
-			  "s:s, s:s, s:s, s:{s:b, s:b, s:s}}",
+			  "s:s, s:s, s:s, s:{s:b, s:b, s:s}, s:o}",
 			  "identity", addr_json(t->peer), "nick", nick != NULL ? nick : "",
 			  "endpoint", ep_json(t->ep_addr, t->ep_port), "path", path(t), "state",
 			  tun_state(t), "rtt_ms",
@@ -512,7 +517,8 @@ peer_one(void *arg, const struct tunnel_info *t)
 			  "last_error", t->last_error, "why", reason, "peer_nat",
 			  nat_name(t->peer_nat), "relay", "offered", t->relay_granted, "bound",
 			  t->relay_bound, "status",
-			  t->relay_status ? err_str(-(int)t->relay_status) : ""));
+			  t->relay_status ? err_str(-(int)t->relay_status) : "", "candidates",
+			  cands));
 }
 
 static void

@@ -21,16 +21,17 @@ enum {
 	LOST_PROBES = 5, /* after PEER LOST: path checks, one every LOST_PROBE_MS */
 	LOST_PROBE_MS = 2000,
 	PROBE_REPLIES_PER_S = 10,
-	NCAND = MSG_CAND_MAX + 2, /* the mediator's list plus the endpoint in use */
-	RELAY_AFTER_MS = 2000,	  /* punching this long without success: KE1 via the relay too */
-	UPGRADE_EVERY_MS = 5000,  /* a relayed tunnel probes the direct candidates this often */
-	PATH_QUIET_S = 3,	  /* a direct path silent this long while we send is checked */
-	PATH_WAIT_MS = 1000,	  /* how long a path check waits for the direct path's answer */
+	NCAND = TUNNEL_CANDS_MAX,
+	RELAY_AFTER_MS = 2000,	 /* punching this long without success: KE1 via the relay too */
+	UPGRADE_EVERY_MS = 5000, /* a relayed tunnel probes the direct candidates this often */
+	PATH_QUIET_S = 3,	 /* a direct path silent this long while we send is checked */
+	PATH_WAIT_MS = 1000,	 /* how long a path check waits for the direct path's answer */
 };
 
 struct cand {
 	uint32_t addr;
 	uint16_t port;
+	bool answered; /* a PROBE of ours was answered from here */
 };
 
 /* One key exchange in progress (or, with active false, the last one, kept so that a repeated
@@ -217,7 +218,17 @@ cand_add(struct tunnel *t, uint32_t addr, uint16_t port)
 		if (t->cand[i].addr == addr && t->cand[i].port == port)
 			return;
 	if (t->ncand < NCAND)
-		t->cand[t->ncand++] = (struct cand){addr, port};
+		t->cand[t->ncand++] = (struct cand){addr, port, false};
+}
+
+/* An answer to one of our PROBEs came from addr:port: a direct path works there. */
+static void
+direct_answer(struct tunnel *t, uint32_t addr, uint16_t port)
+{
+	t->direct_answers++;
+	for (unsigned i = 0; i < t->ncand; i++)
+		if (t->cand[i].addr == addr && t->cand[i].port == port)
+			t->cand[i].answered = true;
 }
 
 /* --- sending on the tunnel port --- */
@@ -549,7 +560,7 @@ path_answer(struct tunnel *t, uint32_t addr, uint16_t port)
 	bool from_relay = relaybind_is_relay(&t->rb, addr, port);
 
 	if (!from_relay)
-		t->direct_answers++;
+		direct_answer(t, addr, port);
 	if (t->pc_at != 0) {
 		t->pc_direct |= !from_relay;
 		t->pc_relay |= from_relay;
@@ -688,7 +699,7 @@ on_probe(struct tunnel *t, const struct tunnel_ctl *c, uint32_t addr, uint16_t p
 		t->lost = false;
 		t->lost_probes = 0;
 		if (!relaybind_is_relay(&t->rb, addr, port))
-			t->direct_answers++;
+			direct_answer(t, addr, port);
 	}
 	/* the peer can reach us from there: our KE1 can go there at once */
 	if (t->x.active && t->x.initiator && t->x.ke.state == KE_SENT_KE1) {
@@ -1210,6 +1221,9 @@ info(const struct tunnel *t, struct tunnel_info *o)
 		.ncand = t->ncand,
 		.peer_nat = t->peer_nat,
 	};
+	for (unsigned i = 0; i < t->ncand; i++)
+		o->cand[i] =
+			(struct tunnel_cand){t->cand[i].addr, t->cand[i].port, t->cand[i].answered};
 }
 
 void

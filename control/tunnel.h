@@ -37,6 +37,14 @@ enum tun_state {
 	TUN_FAILED, /* the last attempt gave up; tried again after tunnel.retry */
 };
 
+enum { TUNNEL_CANDS_MAX = MSG_CAND_MAX + 2 }; /* the mediator's list plus the endpoint used */
+
+struct tunnel_cand {
+	uint32_t addr;
+	uint16_t port;
+	bool answered; /* a PROBE was answered from there */
+};
+
 /* What `buri peers` shows of a tunnel. */
 struct tunnel_info {
 	uint32_t peer;
@@ -57,7 +65,8 @@ struct tunnel_info {
 	uint16_t relay_status;	 /* the relay's last refusal (E_* wire code), 0 if none */
 	unsigned direct_answers; /* PROBE answers from direct candidates, ever */
 	unsigned ncand;		 /* direct candidates tried */
-	uint8_t peer_nat;	 /* NAT_* the peer reported */
+	struct tunnel_cand cand[TUNNEL_CANDS_MAX];
+	uint8_t peer_nat; /* NAT_* the peer reported */
 };
 
 struct tunnels_params {

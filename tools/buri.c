@@ -361,8 +361,16 @@ show_peers(const json_t *r)
 		       json_is_string(json_object_get(p, "endpoint")) ? str(p, "endpoint") : "-",
 		       str(p, "path"), str(p, "state"), rtt, rx, tx, num(p, "rx_packets"),
 		       num(p, "tx_packets"), hs);
-		if (str(p, "why")[0] != '\0')
+		if (str(p, "why")[0] != '\0') {
+			const json_t *cs = json_object_get(p, "candidates"), *cd;
+			size_t k;
+
 			printf("%-15s   %s: %s\n", "", str(p, "path"), str(p, "why"));
+			json_array_foreach(cs, k, cd)
+				printf("%-15s   candidate %s: %s\n", "", str(cd, "endpoint"),
+				       json_is_true(json_object_get(cd, "answered")) ? "answered"
+										     : "no answer");
+		}
 		if (str(p, "last_error")[0] != '\0' && strcmp(str(p, "state"), "up") != 0)
 			printf("%-15s   last error: %s\n", "", str(p, "last_error"));
 	}

@@ -3,7 +3,9 @@
 # bash). The topology (namespaces, NAT routers, links) is the caller's, e.g. natlab.sh; this
 # file starts the programs in it:
 #
-#   stack_init BUILD_DIR            paths, a run directory ($sdir), hugepages; sets a trap
+#   stack_init BUILD_DIR            paths, a run directory ($sdir), hugepages
+#   stack_lab_start BUILD_DIR       lab_init (natlab.sh, sourced first) and stack_init, with
+#                                   traps that end every process and namespace on exit
 #   stack_relay NS ADDR             buri-relay in NS on ADDR (UDP 7790, TCP 7791); a mediator
 #                                   started after it grants tunnels sessions on it
 #   stack_mediator NS ADDR          buri-mediator in NS, listening on ADDR; $med_addr, $med_pub
@@ -32,6 +34,13 @@ stack_init() {
 
 # The data plane prefix of node name (its shared memory and telemetry socket are named by it).
 stack_prefix() { echo "$1-$ssfx"; }
+
+stack_lab_start() { # build_dir
+	trap 'stack_cleanup; lab_cleanup' EXIT
+	trap 'exit 1' INT TERM
+	lab_init
+	stack_init "$1"
+}
 
 stack_hugepages() { # pages: make sure this many 2 MiB pages are free
 	local free cur add

@@ -22,15 +22,8 @@ net="python3 $here/dpnet.py"
 . "$here/../harness/tap.sh"
 . "$here/../harness/natlab.sh"
 . "$here/../harness/stack.sh"
-cleanup() {
-	stack_cleanup
-	lab_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-lab_init
-stack_init "$build"
+stack_lab_start "$build"
 nodes="alpha beta gamma"
 lab_public med 198.51.100.1
 lab_nodes_behind_nats c $nodes

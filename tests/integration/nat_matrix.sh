@@ -28,13 +28,6 @@ rounds=${ROUNDS:-1}
 . "$here/../harness/tap.sh"
 . "$here/../harness/natlab.sh"
 . "$here/../harness/stack.sh"
-cleanup() {
-	stack_cleanup
-	lab_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-bail() { notok "$1"; shift; diag "$@"; tap_end; exit 1; }
 
 types="a b c d e"
 expect() { # the expected path of pair $1$2 (sorted)
@@ -44,8 +37,7 @@ expect() { # the expected path of pair $1$2 (sorted)
 	esac
 }
 
-lab_init
-stack_init "$build"
+stack_lab_start "$build"
 stack_hugepages 1400 # ten data planes
 lab_public med 198.51.100.1
 lab_public rly 198.51.100.2

@@ -17,16 +17,8 @@ net="python3 $here/dpnet.py"
 . "$here/../harness/tap.sh"
 . "$here/../harness/natlab.sh"
 . "$here/../harness/stack.sh"
-cleanup() {
-	stack_cleanup
-	lab_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-bail() { notok "$1"; shift; diag "$@"; tap_end; exit 1; }
 
-lab_init
-stack_init "$build"
+stack_lab_start "$build"
 lab_public med 198.51.100.1
 lab_public evil 198.51.100.66
 lab_site nat1 1 d

@@ -15,15 +15,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/tap.sh"
 . "$here/../harness/natlab.sh"
 . "$here/../harness/stack.sh"
-cleanup() {
-	stack_cleanup
-	lab_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-lab_init
-stack_init "$build"
+stack_lab_start "$build"
 lab_public med 198.51.100.1
 lab_nodes_behind_nats c alpha beta
 stack_tunnel_extra="rekey_after = 30;"

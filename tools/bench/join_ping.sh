@@ -15,15 +15,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 . "$top/tests/harness/natlab.sh"
 . "$top/tests/harness/stack.sh"
-cleanup() {
-	stack_cleanup
-	lab_cleanup
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-lab_init
-stack_init "$build"
+stack_lab_start "$build"
 lab_public med 198.51.100.1
 lab_nodes_behind_nats c alice bob
 stack_mediator "$(lab_ns med)" 198.51.100.1 || { echo "mediator did not start" >&2; exit 1; }
