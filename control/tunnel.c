@@ -575,9 +575,9 @@ path_answer(struct tunnel *t, uint32_t addr, uint16_t port)
 static void
 relay_tick(struct tunnel *t, uint64_t now)
 {
-	if (t->state != TUN_UP || t->spi_in == 0 || !t->rb.bound)
+	if (t->state != TUN_UP || t->spi_in == 0 || !t->rb.have)
 		return;
-	if (relayed(t)) {
+	if (relayed(t)) { /* the direct candidates need no binding at the relay */
 		if (now >= t->next_upgrade &&
 		    crypto_random(t->pc_nonce, sizeof(t->pc_nonce)) == 0) {
 			t->next_upgrade = now + UPGRADE_EVERY_MS;
@@ -585,6 +585,8 @@ relay_tick(struct tunnel *t, uint64_t now)
 		}
 		return;
 	}
+	if (!t->rb.bound)
+		return; /* a direct path is left only for a relay that takes us */
 	if (t->pc_at != 0) {
 		if (now - t->pc_at < PATH_WAIT_MS)
 			return;

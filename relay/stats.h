@@ -34,6 +34,7 @@
 	X(bind_full)	/* answered E_BUSY: no room (sessions, per identity, memory) */            \
 	X(sessions_new)                                                                            \
 	X(sessions_expired)                                                                        \
+	X(sessions_superseded)                                                                     \
 	X(tcp_accepted)                                                                            \
 	X(tcp_refused)	 /* over limits.tcp_connections */                                         \
 	X(tcp_bad_frame) /* closed: a frame length below 8 */                                      \

@@ -389,6 +389,49 @@ spis_taken(const struct relay_table *t, const struct session *s, unsigned d,
 	return false;
 }
 
+/* Whether o is a session of the same two nodes as the BIND b (either orientation). */
+static bool
+same_pair(const struct session *o, const struct msg_relay_bind *b)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		const struct side *x = &o->side[d];
+
+		if (side_bound(x) && !(x->identity == b->identity && x->peer == b->peer) &&
+		    !(x->identity == b->peer && x->peer == b->identity))
+			return false;
+	}
+	return true;
+}
+
+/* Frees the sessions of the same two nodes whose keys binding side d of s as rq from ep would
+ * take: a newer valid grant of a tunnel replaces its older session. After a mediator restart
+ * the peers hold grants for a new session while the old one still routes their endpoints and
+ * SPIs; without this the new one would be refused (E_BUSY) for as long as traffic keeps the
+ * old one alive. Only the holders of grants for those two identities can do it. */
+static void
+supersede(struct relay_table *t, const struct session *s, unsigned d, const struct bind_req *rq,
+	  uint64_t ep)
+{
+	const struct side *o;
+	const struct route *r;
+
+	if (s == NULL || !side_bound(&s->side[1 - d]))
+		return;
+	o = &s->side[1 - d];
+	for (unsigned i = 0; i < o->n; i++)
+		if ((r = route_find(t, ep, o->spi[i])) != NULL && r->s != s &&
+		    same_pair(r->s, rq->b)) {
+			session_free(t, (struct session *)r->s);
+			t->st.sessions_superseded++;
+		}
+	for (unsigned j = 0; j < rq->n; j++)
+		if ((r = route_find(t, o->ep, rq->spi[j])) != NULL && r->s != s &&
+		    same_pair(r->s, rq->b)) {
+			session_free(t, (struct session *)r->s);
+			t->st.sessions_superseded++;
+		}
+}
+
 /* Do the identities of the BIND agree with what the session holds? */
 static bool
 identities_agree(const struct session *s, const struct msg_relay_bind *b)
@@ -413,7 +456,8 @@ refuse(uint64_t *counter, int code)
 
 /* The status of an authentic, fresh BIND: 0 (bind it) or the code RELAY BOUND carries, in
  * PROTOCOL.md's order. The rate is charged before the cheaper refusals so that a node cannot
- * probe the table faster than its allowance. */
+ * probe the table faster than its allowance. An older session of the same two nodes that
+ * holds its keys is freed first (supersede). */
 static int
 bind_status(struct relay_table *t, const struct relay_src *src, const struct bind_req *rq,
 	    const struct session *s)
@@ -430,6 +474,7 @@ bind_status(struct relay_table *t, const struct relay_src *src, const struct bin
 	    ((s == NULL || !side_bound(&s->side[b->side])) &&
 	     id_sessions(t, b->identity) >= t->lim.per_identity))
 		return refuse(&t->st.bind_full, E_BUSY);
+	supersede(t, s, b->side, rq, src->ep);
 	if (spis_taken(t, s, b->side, rq, src->ep))
 		return refuse(&t->st.bind_busy, E_BUSY);
 	return 0;

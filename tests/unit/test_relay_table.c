@@ -399,6 +399,31 @@ test_busy(void)
 }
 
 static void
+test_supersede(void)
+{
+	struct grant ga = grant(0x77, 0, ID_A, ID_B), gb = grant(0x77, 1, ID_B, ID_A);
+	struct relay_table *t = table(NULL);
+	struct relay_counts c;
+
+	TEST_START("a newer grant of the same two nodes replaces their older session (no E_BUSY)");
+	bind_ab(t); /* session 0x11 */
+	/* the mediator restarted: the same tunnel, a new session 0x77, same endpoints and SPIs */
+	ASSERT_INT_EQ(bind1(t, &A, &ga, 1, SPI_A), 0);
+	ASSERT_INT_EQ(send_to(t, &A, SPI_B), B.ep); /* the old session still routes */
+	ASSERT_INT_EQ(bind1(t, &B, &gb, 1, SPI_B), 0);
+	ASSERT_INT_EQ(relay_table_stats(t)->sessions_superseded, 1);
+	relay_table_counts(t, &c);
+	ASSERT_INT_EQ(c.sessions, 1);
+	ASSERT_INT_EQ(c.bound, 1);
+	ASSERT_INT_EQ(relay_table_stats(t)->bind_busy, 0);
+	ASSERT_INT_EQ(send_to(t, &A, SPI_B), B.ep);
+	ASSERT_INT_EQ(send_to(t, &B, SPI_A), A.ep);
+	ASSERT_INT_EQ(relay_table_check(t), 0);
+	relay_table_free(t);
+	TEST_DONE();
+}
+
+static void
 test_identity(void)
 {
 	struct grant ga = grant(0x11, 0, ID_A, ID_B), gc = grant(0x11, 1, ID_C, ID_A);
@@ -610,6 +635,7 @@ main(void)
 	test_replay_and_move();
 	test_expired();
 	test_busy();
+	test_supersede();
 	test_identity();
 	test_rekey();
 	test_tcp_side();
