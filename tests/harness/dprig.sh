@@ -7,8 +7,9 @@
 #        |  buri-dataplane A                                 |  buri-dataplane B
 #        +-- wan: net_af_packet on vA  <=== veth ===>  vB :wan --+
 #
-# The caller sets dp (buri-dataplane) and ctl (buri-dpctl), calls rig_init, optionally
-# rig_poll to choose the workers' polling, then rig_up; rig_cleanup runs on exit. Hugepages:
+# The caller sets dp (buri-dataplane), ctl (buri-dpctl) and net (dpnet.py), sources tap.sh,
+# calls rig_init, optionally rig_poll to choose the workers' polling, then rig_up; rig_cleanup
+# runs on exit. Checks: check NAME CMD..., pings NS COUNT ARGS..., stat SIDE COUNTER. Hugepages:
 # the data planes use --in-memory, so the rig only makes sure 128 free 2 MiB pages exist (and
 # gives back what it added); no hugetlbfs mount is needed.
 
@@ -121,4 +122,25 @@ rig_sas() {
 	KBA=$(python3 -c 'import os; print(os.urandom(52).hex())')
 	$ctl -p "$pa" add 0x1001 0x2001 100.64.0.2 10.203.0.2:7777 "$KBA" "$KAB" 1 &&
 		$ctl -p "$pb" add 0x2001 0x1001 100.64.0.1 10.203.0.1:7777 "$KAB" "$KBA" 1
+}
+
+check() { # name command...: ok if the command succeeds
+	name=$1
+	shift
+	if "$@" >"$dir/check.out" 2>&1; then ok "$name"; else
+		notok "$name"
+		sed 's/^/# /' "$dir/check.out"
+	fi
+}
+pings() { # ns count args...: every echo answered
+	ns=$1
+	cnt=$2
+	shift 2
+	ip netns exec "$ns" ping -c "$cnt" -W 2 "$@" >"$dir/ping.out" 2>&1
+	grep -q " $cnt received, 0% packet loss" "$dir/ping.out" || { cat "$dir/ping.out"; return 1; }
+}
+stat() { # side (A or B) counter, from its telemetry (the snapshot is once a second)
+	eval "p=\$p$(echo "$1" | tr AB ab)"
+	$net telemetry "$dir/rt/dpdk/$p/dpdk_telemetry.v2" /buri/stats |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['/buri/stats']['$2'])"
 }

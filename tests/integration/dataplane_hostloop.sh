@@ -42,26 +42,6 @@ rig_init
 P=40404 # the relay's socket for A's host-loop SA (A's SA endpoint port)
 Q=40405 # the relay's socket towards B (B's SA endpoint port)
 
-check() { # name command...: ok if the command succeeds
-	name=$1
-	shift
-	if "$@" >"$dir/check.out" 2>&1; then ok "$name"; else
-		notok "$name"
-		sed 's/^/# /' "$dir/check.out"
-	fi
-}
-pings() { # ns count args...: every echo answered
-	ns=$1
-	cnt=$2
-	shift 2
-	ip netns exec "$ns" ping -c "$cnt" -W 2 "$@" >"$dir/ping.out" 2>&1
-	grep -q " $cnt received, 0% packet loss" "$dir/ping.out" || { cat "$dir/ping.out"; return 1; }
-}
-stat() { # side counter (the telemetry snapshot is once a second)
-	eval "p=\$p$(echo "$1" | tr AB ab)"
-	$net telemetry "$dir/rt/dpdk/$p/dpdk_telemetry.v2" /buri/stats |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['/buri/stats']['$2'])"
-}
 waitready() { # file: a helper printed its "ready" line
 	for _ in $(seq 50); do
 		grep -q ready "$1" 2>/dev/null && return 0

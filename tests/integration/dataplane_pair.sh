@@ -22,21 +22,6 @@ net="python3 $here/dpnet.py"
 . "$here/../harness/dprig.sh"
 rig_init
 
-check() { # name command...: ok if the command succeeds
-	name=$1
-	shift
-	if "$@" >"$dir/check.out" 2>&1; then ok "$name"; else
-		notok "$name"
-		sed 's/^/# /' "$dir/check.out"
-	fi
-}
-pings() { # ns count args...: every echo answered
-	ns=$1
-	cnt=$2
-	shift 2
-	ip netns exec "$ns" ping -c "$cnt" -W 2 "$@" >"$dir/ping.out" 2>&1
-	grep -q " $cnt received, 0% packet loss" "$dir/ping.out" || { cat "$dir/ping.out"; return 1; }
-}
 
 if rig_up; then ok "both data planes start (TAPs and control channel)"; else
 	notok "both data planes start"
@@ -53,11 +38,6 @@ check "SAs pushed to A and B (acks)" rig_sas
 check "ping over the overlay, 20 of 20" pings "$A" 20 -i 0.05 100.64.0.2
 check "ping the other way, large packets (1392 B, DF), 5 of 5" pings "$B" 5 -i 0.1 -M do -s 1364 100.64.0.1
 
-stat() { # side counter
-	eval "p=\$p$(echo "$1" | tr AB ab)"
-	$net telemetry "$dir/rt/dpdk/$p/dpdk_telemetry.v2" /buri/stats |
-		python3 -c "import json,sys; print(json.load(sys.stdin)['/buri/stats']['$2'])"
-}
 # A's overlay MTU raised by hand above what the tunnel carries: A's SYN advertises MSS 1460,
 # which its data plane must clamp to 1380; a DF packet that is too big gets ICMP
 # fragmentation-needed from the data plane

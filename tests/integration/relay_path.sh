@@ -72,11 +72,11 @@ swait 200 online alpha && swait 200 online beta && cli alpha create lan pw >/dev
 ok "relay, mediator and two nodes behind NATs; UDP between the NATs blocked"
 ip_alpha=$(stack_addr alpha)
 
-# alpha's view of beta: "path state" and the reason
-peer() { cli alpha --json peers | python3 -c 'import json,sys
+# NODE's view of its only peer: "path state|why"
+peer() { cli "$1" --json peers | python3 -c 'import json,sys
 p = json.load(sys.stdin)["peers"]
 print("%s %s|%s" % (p[0]["path"], p[0]["state"], p[0]["why"]) if len(p) == 1 else "none none|")'; }
-path_is() { [ "$(peer | cut -d' ' -f1)" = "$1" ]; }
+path_is() { [ "$(peer "$1" | cut -d' ' -f1)" = "$2" ]; } # node path
 
 t0=$(date +%s%N)
 cli beta join lan pw >/dev/null || bail "join" "$sdir/beta.ctl.log"
@@ -88,9 +88,9 @@ else
 	bail "no ping through the relay within 15 s" "$sdir/alpha.ctl.log" "$sdir/beta.ctl.log" \
 		"$sdir/relay.log"
 fi
-swait 50 path_is relayed && ok "buri peers: relayed: $(peer | cut -d'|' -f2)" ||
-	{ notok "path relayed: $(peer)"; diag "$sdir/alpha.ctl.log"; }
-peer | grep -q "no answer from any of" && ok "and it says why" || notok "why: $(peer)"
+swait 50 path_is alpha relayed && ok "buri peers: relayed: $(peer alpha | cut -d'|' -f2)" ||
+	{ notok "path relayed: $(peer alpha)"; diag "$sdir/alpha.ctl.log"; }
+peer alpha | grep -q "no answer from any of" && ok "and it says why" || notok "why: $(peer alpha)"
 
 # --- upgrade: the direct path opens during a steady ping ---
 inns beta ping -c 300 -i 0.1 -W 1 "$ip_alpha" >"$sdir/up.ping" 2>&1 &
@@ -98,10 +98,10 @@ pp=$!
 sleep 2
 unblock
 t0=$(date +%s)
-if swait 600 path_is direct; then
+if swait 600 path_is alpha direct; then
 	ok "unblocked: direct after $(($(date +%s) - t0)) s"
 else
-	notok "direct within 60 s of the unblock: $(peer)"
+	notok "direct within 60 s of the unblock: $(peer alpha)"
 	diag "$sdir/alpha.ctl.log"
 fi
 wait $pp
@@ -115,11 +115,11 @@ pp=$!
 sleep 2
 block
 t0=$(date +%s)
-back() { path_is relayed && inns beta ping -q -c 1 -W 1 "$ip_alpha" >/dev/null 2>&1; }
+back() { path_is alpha relayed && inns beta ping -q -c 1 -W 1 "$ip_alpha" >/dev/null 2>&1; }
 if swait 100 back; then
 	ok "blocked again: traffic on the relay after $(($(date +%s) - t0)) s"
 else
-	notok "back on the relay within 10 s: $(peer)"
+	notok "back on the relay within 10 s: $(peer alpha)"
 	diag "$sdir/alpha.ctl.log" "$sdir/beta.ctl.log"
 fi
 wait $pp
@@ -137,10 +137,6 @@ blocked() { cli gamma --json status | grep -q '"type":"blocked"'; }
 swait 200 online gamma && swait 200 online delta && swait 100 blocked &&
 	cli delta create lan2 pw >/dev/null || bail "gamma and delta" "$sdir/gamma.ctl.log"
 ip_delta=$(stack_addr delta)
-gpeer() { cli gamma --json peers | python3 -c 'import json,sys
-p = json.load(sys.stdin)["peers"]
-print("%s %s|%s" % (p[0]["path"], p[0]["state"], p[0]["why"]) if len(p) == 1 else "none none|")'; }
-gpath_is() { [ "$(gpeer | cut -d' ' -f1)" = "$1" ]; }
 t0=$(date +%s%N)
 cli gamma join lan2 pw >/dev/null || bail "gamma joins" "$sdir/gamma.ctl.log"
 if inns gamma ping -q -c 1 -i 0.05 -w 15 "$ip_delta" >/dev/null 2>&1; then
@@ -148,17 +144,17 @@ if inns gamma ping -q -c 1 -i 0.05 -w 15 "$ip_delta" >/dev/null 2>&1; then
 else
 	bail "gamma pings delta over TCP" "$sdir/gamma.ctl.log" "$sdir/delta.ctl.log"
 fi
-gpath_is relayed && ok "buri peers on gamma: relayed: $(gpeer | cut -d'|' -f2)" ||
-	notok "gamma's path: $(gpeer)"
+path_is gamma relayed && ok "buri peers on gamma: relayed: $(peer gamma | cut -d'|' -f2)" ||
+	notok "gamma's path: $(peer gamma)"
 inns gamma ping -c 400 -i 0.1 -W 1 "$ip_delta" >"$sdir/tcp_up.ping" 2>&1 &
 pp=$!
 sleep 2
 udp_on
 t0=$(date +%s)
-if swait 600 gpath_is direct; then
+if swait 600 path_is gamma direct; then
 	ok "UDP allowed at gamma's router: direct after $(($(date +%s) - t0)) s"
 else
-	notok "direct within 60 s once UDP passes: $(gpeer)"
+	notok "direct within 60 s once UDP passes: $(peer gamma)"
 	diag "$sdir/gamma.ctl.log" "$sdir/delta.ctl.log"
 fi
 wait $pp
